@@ -1,0 +1,337 @@
+//! Client settings, checked as they are set so that bad input never
+//! reaches the wire.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use super::error::Error;
+use super::status::Status;
+
+/// Default connect timeout.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(10_000);
+/// Default total timeout of one call: well under the 3 minutes after which
+/// Voucherify's load balancers cut a request.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(30_000);
+/// The clusters of Voucherify's public API.
+pub const CLUSTERS: [&str; 6] =
+    ["api", "us1.api", "as1.api", "download", "us1.download", "as1.download"];
+/// The base URL used when neither a cluster nor a base URL is set.
+pub const DEFAULT_BASE_URL: &str = "https://api.voucherify.io";
+
+/// A string that is never shown: Debug prints `<redacted>`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("<redacted>")
+    }
+}
+
+/// Everything a client needs. Setters validate their input and leave the
+/// configuration unchanged when they fail.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub(crate) app_id: Option<String>,
+    pub(crate) secret_key: Option<Secret>,
+    pub(crate) base_url: String,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) timeout: Duration,
+    pub(crate) channel: Option<String>,
+    pub(crate) user_agent_suffix: Option<String>,
+    pub(crate) allow_insecure_http: bool,
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config {
+            app_id: None,
+            secret_key: None,
+            base_url: DEFAULT_BASE_URL.to_owned(),
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            timeout: DEFAULT_TIMEOUT,
+            channel: None,
+            user_agent_suffix: None,
+            allow_insecure_http: false,
+        }
+    }
+}
+
+impl Config {
+    pub fn new() -> Config {
+        Config::default()
+    }
+
+    /// The application id, sent as `X-App-Id`.
+    pub fn set_app_id(&mut self, app_id: &str) -> Result<(), Error> {
+        check_header_value("application id", app_id, false)?;
+        self.app_id = Some(app_id.to_owned());
+        Ok(())
+    }
+
+    /// The secret key, sent as `X-App-Token`.
+    pub fn set_secret_key(&mut self, secret_key: &str) -> Result<(), Error> {
+        check_header_value("secret key", secret_key, false)?;
+        self.secret_key = Some(Secret(secret_key.to_owned()));
+        Ok(())
+    }
+
+    /// One of Voucherify's public clusters (see [`CLUSTERS`]).
+    pub fn set_cluster(&mut self, cluster: &str) -> Result<(), Error> {
+        if !CLUSTERS.contains(&cluster) {
+            return Err(invalid(format!(
+                "unknown cluster {cluster:?}: expected one of {}; use a base URL for a dedicated region",
+                CLUSTERS.join(", ")
+            )));
+        }
+        self.base_url = format!("https://{cluster}.voucherify.io");
+        Ok(())
+    }
+
+    /// Any base URL: `https://host[:port][/path]`, or `http://` for a
+    /// loopback host (or any host once insecure HTTP is allowed).
+    pub fn set_base_url(&mut self, url: &str) -> Result<(), Error> {
+        self.base_url = parse_base_url(url)?.normalized;
+        Ok(())
+    }
+
+    pub fn set_connect_timeout_ms(&mut self, ms: u32) -> Result<(), Error> {
+        self.connect_timeout = timeout_from_ms("connect timeout", ms)?;
+        Ok(())
+    }
+
+    pub fn set_timeout_ms(&mut self, ms: u32) -> Result<(), Error> {
+        self.timeout = timeout_from_ms("total timeout", ms)?;
+        Ok(())
+    }
+
+    /// The `X-Voucherify-Channel` header; `None` sends none.
+    pub fn set_channel(&mut self, channel: Option<&str>) -> Result<(), Error> {
+        if let Some(c) = channel {
+            check_header_value("channel", c, true)?;
+        }
+        self.channel = channel.map(str::to_owned);
+        Ok(())
+    }
+
+    /// Text appended to `User-Agent: libvoucherify/<version>`.
+    pub fn set_user_agent_suffix(&mut self, suffix: Option<&str>) -> Result<(), Error> {
+        if let Some(s) = suffix {
+            check_header_value("user agent suffix", s, true)?;
+        }
+        self.user_agent_suffix = suffix.map(str::to_owned);
+        Ok(())
+    }
+
+    /// Allows `http://` to hosts other than loopback (a TLS-terminating
+    /// proxy on a trusted network, say). Credentials then travel in clear.
+    pub fn set_allow_insecure_http(&mut self, allow: bool) {
+        self.allow_insecure_http = allow;
+    }
+
+    /// Takes `VOUCHERIFY_APP_ID`, `VOUCHERIFY_SECRET_KEY`, and
+    /// `VOUCHERIFY_API_URL` or else `VOUCHERIFY_CLUSTER` from the
+    /// environment; variables that are unset or empty are left alone.
+    pub fn load_env(&mut self) -> Result<(), Error> {
+        self.load_from(|name| std::env::var(name).ok())
+    }
+
+    /// [`Config::load_env`] with the variables looked up by `lookup`.
+    pub fn load_from(&mut self, lookup: impl Fn(&str) -> Option<String>) -> Result<(), Error> {
+        let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
+        let mut next = self.clone();
+        if let Some(v) = get("VOUCHERIFY_APP_ID") {
+            next.set_app_id(&v).map_err(|e| from_variable("VOUCHERIFY_APP_ID", e))?;
+        }
+        if let Some(v) = get("VOUCHERIFY_SECRET_KEY") {
+            next.set_secret_key(&v).map_err(|e| from_variable("VOUCHERIFY_SECRET_KEY", e))?;
+        }
+        if let Some(v) = get("VOUCHERIFY_API_URL") {
+            next.set_base_url(&v).map_err(|e| from_variable("VOUCHERIFY_API_URL", e))?;
+        } else if let Some(v) = get("VOUCHERIFY_CLUSTER") {
+            next.set_cluster(&v).map_err(|e| from_variable("VOUCHERIFY_CLUSTER", e))?;
+        }
+        *self = next;
+        Ok(())
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.base_url
+    }
+}
+
+/// A base URL taken apart far enough to check it.
+pub(crate) struct BaseUrl {
+    /// Scheme, host, optional port and path, without a trailing slash.
+    pub normalized: String,
+    pub is_https: bool,
+    pub is_loopback: bool,
+}
+
+pub(crate) fn parse_base_url(url: &str) -> Result<BaseUrl, Error> {
+    if url.chars().any(|c| c.is_control() || c == ' ') {
+        return Err(invalid("the base URL contains a space or a control character"));
+    }
+    let (is_https, rest) = if let Some(rest) = url.strip_prefix("https://") {
+        (true, rest)
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        (false, rest)
+    } else {
+        return Err(invalid(format!("the base URL {url:?} must start with https:// or http://")));
+    };
+    if rest.contains(['?', '#']) {
+        return Err(invalid("the base URL must not have a query or a fragment"));
+    }
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    if authority.contains('@') {
+        // Credentials in a URL end up in logs; this library's go in headers.
+        return Err(invalid("the base URL must not contain user information (user:password@)"));
+    }
+    let host = host_of(authority)
+        .ok_or_else(|| invalid(format!("the base URL {url:?} has no valid host")))?;
+    let is_loopback = host.eq_ignore_ascii_case("localhost")
+        || host.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false);
+    let full = format!("{}://{authority}{}", if is_https { "https" } else { "http" }, path);
+    let normalized = full.trim_end_matches('/').to_owned();
+    normalized
+        .parse::<ureq::http::Uri>()
+        .map_err(|_| invalid(format!("the base URL {url:?} is not a valid URL")))?;
+    Ok(BaseUrl { normalized, is_https, is_loopback })
+}
+
+/// The host part of `host[:port]` or `[v6]:port`, if it is well formed.
+fn host_of(authority: &str) -> Option<&str> {
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let end = v6.find(']')?;
+        (&v6[..end], v6[end + 1..].strip_prefix(':'))
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (authority, None),
+        }
+    };
+    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
+    (!host.is_empty() && port_ok).then_some(host)
+}
+
+/// Header values must be printable ASCII: a CR or LF would let a caller's
+/// string inject headers, and the server knows no other character set.
+pub(crate) fn check_header_value(what: &str, value: &str, spaces_allowed: bool) -> Result<(), Error> {
+    if value.is_empty() {
+        return Err(invalid(format!("the {what} is empty")));
+    }
+    if value.chars().any(|c| c.is_control()) {
+        return Err(invalid(format!("the {what} contains a control character")));
+    }
+    if !value.is_ascii() {
+        return Err(invalid(format!("the {what} contains a non-ASCII character")));
+    }
+    if !spaces_allowed && value.contains(' ') {
+        return Err(invalid(format!("the {what} contains a space")));
+    }
+    Ok(())
+}
+
+fn timeout_from_ms(what: &str, ms: u32) -> Result<Duration, Error> {
+    if ms == 0 {
+        return Err(invalid(format!("the {what} must be at least 1 ms")));
+    }
+    Ok(Duration::from_millis(ms.into()))
+}
+
+fn from_variable(name: &str, e: Error) -> Error {
+    Error::new(e.status, format!("{name}: {}", e.message))
+}
+
+pub(crate) fn invalid(message: impl Into<String>) -> Error {
+    Error::new(Status::InvalidArgument, message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clusters_map_to_urls_and_unknown_ones_are_refused() {
+        let mut c = Config::new();
+        assert_eq!(c.base_url(), "https://api.voucherify.io");
+        c.set_cluster("us1.api").unwrap();
+        assert_eq!(c.base_url(), "https://us1.api.voucherify.io");
+        assert_eq!(c.set_cluster("eu").unwrap_err().status, Status::InvalidArgument);
+        assert_eq!(c.base_url(), "https://us1.api.voucherify.io");
+    }
+
+    #[test]
+    fn base_urls_are_checked_and_normalised() {
+        let mut c = Config::new();
+        c.set_base_url("https://acme.voucherify.io/").unwrap();
+        assert_eq!(c.base_url(), "https://acme.voucherify.io");
+        c.set_base_url("http://127.0.0.1:8080/prefix/").unwrap();
+        assert_eq!(c.base_url(), "http://127.0.0.1:8080/prefix");
+        c.set_base_url("http://[::1]:80").unwrap();
+        for bad in [
+            "ftp://x", "api.voucherify.io", "https://", "https://:80", "https://h:0",
+            "https://h:99999", "https://u:p@h", "https://h/?q=1", "https://h/#f",
+            "https://h\r\nX-Evil: 1", "https://h /x",
+        ] {
+            assert_eq!(c.set_base_url(bad).unwrap_err().status, Status::InvalidArgument, "{bad}");
+        }
+    }
+
+    #[test]
+    fn loopback_is_recognised() {
+        for (url, loopback) in [
+            ("http://127.0.0.1:1", true), ("http://127.9.9.9", true), ("http://localhost:5", true),
+            ("http://[::1]:5", true), ("http://10.0.0.1", false), ("http://example.com", false),
+        ] {
+            assert_eq!(parse_base_url(url).unwrap().is_loopback, loopback, "{url}");
+        }
+    }
+
+    #[test]
+    fn header_values_refuse_control_characters_and_spaces_where_not_allowed() {
+        let mut c = Config::new();
+        for bad in ["", "a\r\nb", "a\nb", "a\0b", "tab\there", "del\u{7f}", "é", "a b"] {
+            assert!(c.set_secret_key(bad).is_err(), "{bad:?}");
+            assert!(c.set_app_id(bad).is_err(), "{bad:?}");
+        }
+        assert!(c.secret_key.is_none() && c.app_id.is_none());
+        c.set_user_agent_suffix(Some("my-service/1.2 (ops)")).unwrap();
+        assert!(c.set_channel(Some("x\ny")).is_err());
+    }
+
+    #[test]
+    fn secrets_do_not_show_in_debug_output() {
+        let mut c = Config::new();
+        c.set_secret_key("s3cr3t-key").unwrap();
+        assert!(!format!("{c:?}").contains("s3cr3t-key"));
+    }
+
+    #[test]
+    fn environment_fills_what_is_set_and_url_wins_over_cluster() {
+        let env = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| pairs.iter().find(|(k, _)| *k == name).map(|(_, v)| v.to_string())
+        };
+        let mut c = Config::new();
+        c.load_from(env(&[
+            ("VOUCHERIFY_APP_ID", "id"), ("VOUCHERIFY_SECRET_KEY", "key"),
+            ("VOUCHERIFY_API_URL", "http://127.0.0.1:9"), ("VOUCHERIFY_CLUSTER", "us1.api"),
+        ]))
+        .unwrap();
+        assert_eq!(c.app_id.as_deref(), Some("id"));
+        assert_eq!(c.base_url(), "http://127.0.0.1:9");
+        let mut c = Config::new();
+        c.load_from(env(&[("VOUCHERIFY_CLUSTER", "as1.api"), ("VOUCHERIFY_APP_ID", "")])).unwrap();
+        assert_eq!(c.base_url(), "https://as1.api.voucherify.io");
+        assert!(c.app_id.is_none());
+        let err = Config::new().load_from(env(&[("VOUCHERIFY_CLUSTER", "mars")])).unwrap_err();
+        assert!(err.message.starts_with("VOUCHERIFY_CLUSTER: "), "{}", err.message);
+    }
+}

@@ -1,0 +1,173 @@
+//! `vf_config`: the settings a client is built from.
+
+use std::ffi::c_char;
+
+use super::{boundary, boundary_value, free_object, mut_arg, optional_str_arg, str_arg, vf_error};
+use crate::core::{Config, Status};
+
+/// Settings for `vf_client_new()`: credentials, where to send requests,
+/// timeouts and extra headers. Created by `vf_config_new()`, freed by the
+/// caller with `vf_config_free()`; a client copies what it needs, so the
+/// configuration may be freed or changed once the client exists.
+///
+/// Each setter checks its argument and leaves the configuration unchanged
+/// when it fails. Strings are copied; the caller keeps ownership. A
+/// configuration belongs to one thread at a time.
+pub struct vf_config {
+    pub(crate) inner: Config,
+}
+
+/// A new configuration with the defaults: the `api` cluster
+/// (`https://api.voucherify.io`), a 10 000 ms connect timeout, a 30 000 ms
+/// total timeout, no channel header, no user-agent suffix, insecure HTTP
+/// only to loopback hosts. Application id and secret key must still be set.
+/// Returns NULL only if memory runs out.
+#[no_mangle]
+pub extern "C" fn vf_config_new() -> *mut vf_config {
+    boundary_value(std::ptr::null_mut(), || Box::into_raw(Box::new(vf_config { inner: Config::new() })))
+}
+
+/// Frees a configuration. NULL is accepted and ignored. Clients built from
+/// it are not affected.
+#[no_mangle]
+pub unsafe extern "C" fn vf_config_free(config: *mut vf_config) {
+    // SAFETY: the caller passes NULL or a configuration it owns, once.
+    boundary_value((), || unsafe { free_object(config) })
+}
+
+/// Sets the application id, sent as `X-App-Id`. It must be non-empty
+/// printable ASCII without spaces (`VF_STATUS_INVALID_ARGUMENT` otherwise).
+#[no_mangle]
+pub unsafe extern "C" fn vf_config_set_app_id(
+    config: *mut vf_config,
+    app_id: *const c_char,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        mut_arg(config, "config")?.inner.set_app_id(str_arg(app_id, "app_id")?)
+    })
+}
+
+/// Sets the secret key, sent as `X-App-Token`. It must be non-empty
+/// printable ASCII without spaces. It never appears in any message.
+#[no_mangle]
+pub unsafe extern "C" fn vf_config_set_secret_key(
+    config: *mut vf_config,
+    secret_key: *const c_char,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        mut_arg(config, "config")?.inner.set_secret_key(str_arg(secret_key, "secret_key")?)
+    })
+}
+
+/// Sends requests to `https://<cluster>.voucherify.io`, where `cluster` is
+/// one of `api` (the default), `us1.api`, `as1.api`, `download`,
+/// `us1.download` or `as1.download`. Replaces any base URL set before.
+#[no_mangle]
+pub unsafe extern "C" fn vf_config_set_cluster(
+    config: *mut vf_config,
+    cluster: *const c_char,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        mut_arg(config, "config")?.inner.set_cluster(str_arg(cluster, "cluster")?)
+    })
+}
+
+/// Sends requests to an arbitrary base URL (a dedicated region, a proxy,
+/// a test server): `https://host[:port][/path]`. Plain `http://` is
+/// accepted here but refused by `vf_client_new()` unless the host is
+/// loopback (`127.0.0.0/8`, `::1`, `localhost`) or
+/// `vf_config_set_allow_insecure_http()` allowed it. User information,
+/// queries and fragments are refused. Replaces any cluster set before.
+#[no_mangle]
+pub unsafe extern "C" fn vf_config_set_base_url(
+    config: *mut vf_config,
+    base_url: *const c_char,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        mut_arg(config, "config")?.inner.set_base_url(str_arg(base_url, "base_url")?)
+    })
+}
+
+/// Allows (`true`) or refuses (`false`, the default) plain `http://` base
+/// URLs whose host is not loopback. With it, credentials travel
+/// unencrypted: only for a trusted network.
+#[no_mangle]
+pub unsafe extern "C" fn vf_config_set_allow_insecure_http(
+    config: *mut vf_config,
+    allow: bool,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        mut_arg(config, "config")?.inner.set_allow_insecure_http(allow);
+        Ok(())
+    })
+}
+
+/// Sets how long establishing a connection (TCP and TLS) may take, in
+/// milliseconds; at least 1. Default 10 000. It never extends the total
+/// timeout.
+#[no_mangle]
+pub unsafe extern "C" fn vf_config_set_connect_timeout_ms(
+    config: *mut vf_config,
+    timeout_ms: u32,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe { mut_arg(config, "config")?.inner.set_connect_timeout_ms(timeout_ms) })
+}
+
+/// Sets how long one call may take from start to end, in milliseconds; at
+/// least 1. Default 30 000, well under the 3 minutes after which
+/// Voucherify's load balancers cut a request. A call that runs out returns
+/// `VF_STATUS_TIMEOUT`.
+#[no_mangle]
+pub unsafe extern "C" fn vf_config_set_timeout_ms(
+    config: *mut vf_config,
+    timeout_ms: u32,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe { mut_arg(config, "config")?.inner.set_timeout_ms(timeout_ms) })
+}
+
+/// Sets the `X-Voucherify-Channel` header that names the integration to
+/// Voucherify (printable ASCII); NULL sends none (the default).
+#[no_mangle]
+pub unsafe extern "C" fn vf_config_set_channel(
+    config: *mut vf_config,
+    channel: *const c_char,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        mut_arg(config, "config")?.inner.set_channel(optional_str_arg(channel, "channel")?)
+    })
+}
+
+/// Appends text (printable ASCII, such as `"my-service/1.2"`) to the
+/// `User-Agent: libvoucherify/<version>` header; NULL appends nothing (the
+/// default).
+#[no_mangle]
+pub unsafe extern "C" fn vf_config_set_user_agent_suffix(
+    config: *mut vf_config,
+    suffix: *const c_char,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        mut_arg(config, "config")?
+            .inner
+            .set_user_agent_suffix(optional_str_arg(suffix, "user_agent_suffix")?)
+    })
+}
+
+/// Fills the configuration from the environment: `VOUCHERIFY_APP_ID`,
+/// `VOUCHERIFY_SECRET_KEY`, and `VOUCHERIFY_API_URL` or, if that is unset,
+/// `VOUCHERIFY_CLUSTER`. Unset or empty variables leave their setting as
+/// it was. If any variable is invalid, nothing changes and the error names
+/// the variable. Reads the environment with `getenv`: do not call it while
+/// another thread calls `setenv`.
+#[no_mangle]
+pub unsafe extern "C" fn vf_config_load_env(config: *mut vf_config, err_out: *mut *mut vf_error) -> Status {
+    boundary(err_out, || unsafe { mut_arg(config, "config")?.inner.load_env() })
+}

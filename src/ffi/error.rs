@@ -1,0 +1,116 @@
+//! `vf_error`: what went wrong, for a C caller to branch on and to log.
+
+use std::ffi::{c_char, c_int, CString};
+use std::ptr;
+
+use super::{boundary_value, free_object};
+use crate::core::{Error, Status};
+
+/// Details of a failed call, returned through a `vf_error **err_out`
+/// argument and owned by the caller, who frees it with `vf_error_free()`.
+///
+/// Strings returned by the accessors are owned by the error object and
+/// valid until `vf_error_free()`. An error object holds no secret: neither
+/// the secret key nor any access token. It belongs to one thread at a time.
+pub struct vf_error {
+    status: Status,
+    http_status: u16,
+    message: CString,
+    key: Option<CString>,
+    api_message: Option<CString>,
+    details: Option<CString>,
+    request_id: Option<CString>,
+}
+
+impl vf_error {
+    pub(crate) fn into_raw(e: Error) -> *mut vf_error {
+        let object = vf_error {
+            status: e.status,
+            http_status: e.http_status,
+            message: c_string(&e.message),
+            key: e.body.key.as_deref().map(c_string),
+            api_message: e.body.message.as_deref().map(c_string),
+            details: e.body.details.as_deref().map(c_string),
+            request_id: e.body.request_id.as_deref().map(c_string),
+        };
+        Box::into_raw(Box::new(object))
+    }
+}
+
+/// Server text may hold a NUL, which C strings cannot.
+fn c_string(s: &str) -> CString {
+    CString::new(s.replace('\0', "\u{FFFD}")).unwrap_or_default()
+}
+
+fn optional(s: &Option<CString>) -> *const c_char {
+    s.as_ref().map_or(ptr::null(), |s| s.as_ptr())
+}
+
+/// Reads a field of an error object; NULL gives `on_null`.
+fn field<T: Copy>(error: *const vf_error, on_null: T, read: impl FnOnce(&vf_error) -> T) -> T {
+    boundary_value(on_null, || {
+        // SAFETY: the caller passes NULL or a live error object.
+        match unsafe { error.as_ref() } {
+            Some(e) => read(e),
+            None => on_null,
+        }
+    })
+}
+
+/// The status of the failed call (never `VF_STATUS_OK`).
+/// `VF_STATUS_NULL_ARGUMENT` if `error` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn vf_error_status(error: *const vf_error) -> Status {
+    field(error, Status::NullArgument, |e| e.status)
+}
+
+/// A one-line, human-readable description, fit for a log: what failed, the
+/// HTTP status, what Voucherify said and its request id. Never NULL for a
+/// non-NULL `error`; NULL if `error` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn vf_error_message(error: *const vf_error) -> *const c_char {
+    field(error, ptr::null(), |e| e.message.as_ptr())
+}
+
+/// The HTTP status of Voucherify's answer, or 0 if there was no answer
+/// (bad input, timeout, connection or TLS failure) or `error` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn vf_error_http_status(error: *const vf_error) -> c_int {
+    field(error, 0, |e| e.http_status.into())
+}
+
+/// The `key` of Voucherify's JSON error body, such as `"unauthorized"`, or
+/// NULL if the answer had none (or `error` is NULL).
+#[no_mangle]
+pub unsafe extern "C" fn vf_error_key(error: *const vf_error) -> *const c_char {
+    field(error, ptr::null(), |e| optional(&e.key))
+}
+
+/// The `message` of Voucherify's JSON error body, or NULL if it had none.
+/// `vf_error_message()` already includes it.
+#[no_mangle]
+pub unsafe extern "C" fn vf_error_api_message(error: *const vf_error) -> *const c_char {
+    field(error, ptr::null(), |e| optional(&e.api_message))
+}
+
+/// The `details` of Voucherify's JSON error body, or NULL if it had none.
+#[no_mangle]
+pub unsafe extern "C" fn vf_error_details(error: *const vf_error) -> *const c_char {
+    field(error, ptr::null(), |e| optional(&e.details))
+}
+
+/// The `request_id` of Voucherify's JSON error body, such as
+/// `"v-0a885062c80375740f"` (what Voucherify support asks for), or NULL if
+/// it had none.
+#[no_mangle]
+pub unsafe extern "C" fn vf_error_request_id(error: *const vf_error) -> *const c_char {
+    field(error, ptr::null(), |e| optional(&e.request_id))
+}
+
+/// Frees an error object. NULL is accepted and ignored. Strings read from
+/// it become invalid.
+#[no_mangle]
+pub unsafe extern "C" fn vf_error_free(error: *mut vf_error) {
+    // SAFETY: the caller passes NULL or an error it owns, once.
+    boundary_value((), || unsafe { free_object(error) })
+}

@@ -1,0 +1,191 @@
+//! Local stand-in for Voucherify's OAuth 2.0 endpoints, for tests only.
+//!
+//! It serves `/v1/oauth/token`, `/v1/oauth/introspect` and `/v1/oauth/token/revoke`
+//! on 127.0.0.1 with the live API's status codes, bodies and headers, records every
+//! request, and can be scripted to misbehave (see [`Fault`] and the `fault-` tokens
+//! documented in `oauth.rs`). Tokens and the secret key are never printed.
+
+mod oauth;
+mod server;
+mod state;
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, TcpListener};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use tokio::sync::watch;
+
+use crate::state::Shared;
+
+/// How to start a [`StandIn`].
+///
+/// Deliberately not `Debug`: it holds the secret key.
+#[derive(Clone)]
+pub struct Options {
+    pub app_id: String,
+    pub secret_key: String,
+    /// Lifetime of newly minted tokens, in seconds (the live API uses 900).
+    pub token_lifetime_secs: u64,
+    /// Port on 127.0.0.1; 0 picks a free one.
+    pub port: u16,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            app_id: "standin-app-id".to_string(),
+            secret_key: "standin-secret-key".to_string(),
+            token_lifetime_secs: 900,
+            port: 0,
+        }
+    }
+}
+
+/// One request served under `/v1/`, as received.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordedRequest {
+    pub method: String,
+    /// Path plus query string, if the client sent one.
+    pub path: String,
+    /// Lowercase names, in the order the client sent them.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+/// A scripted answer for the next `/v1/oauth/*` request.
+///
+/// In JSON: `{"respond": {"status": 503, "headers": {"Retry-After": "1"}, "body": "..."}}`,
+/// `"hang"` or `"close"`. `headers` may be an object or a list of `[name, value]` pairs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Fault {
+    /// Answer exactly this (no rate-limit headers are added).
+    Respond {
+        status: u16,
+        #[serde(default, deserialize_with = "headers_from_map_or_pairs")]
+        headers: Vec<(String, String)>,
+        #[serde(default)]
+        body: String,
+    },
+    /// Read the request, then never answer; the connection is dropped at shutdown.
+    Hang,
+    /// Read the request, then drop the connection without sending a byte.
+    Close,
+}
+
+fn headers_from_map_or_pairs<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<(String, String)>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Headers {
+        Pairs(Vec<(String, String)>),
+        // A JSON object loses its order here; use pairs when order matters.
+        Map(std::collections::BTreeMap<String, String>),
+    }
+    Ok(match Headers::deserialize(d)? {
+        Headers::Pairs(pairs) => pairs,
+        Headers::Map(map) => map.into_iter().collect(),
+    })
+}
+
+/// A running stand-in. Dropping it stops the server and joins its thread.
+pub struct StandIn {
+    port: u16,
+    shared: Arc<Shared>,
+    shutdown: watch::Sender<bool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl StandIn {
+    /// Binds 127.0.0.1:`options.port` and starts serving on a background thread.
+    pub fn start(options: Options) -> io::Result<StandIn> {
+        // Bind here, not on the server thread, so errors reach the caller and the
+        // socket already accepts (into its backlog) when we return.
+        let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, options.port)))?;
+        listener.set_nonblocking(true)?;
+        let port = listener.local_addr()?.port();
+
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let shared = Arc::new(Shared::new(&options, shutdown_rx.clone()));
+
+        // One thread is plenty for a test server: nothing blocks the runtime.
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        let server_shared = shared.clone();
+        let thread = std::thread::Builder::new()
+            .name("vf-standin".to_string())
+            .spawn(move || {
+                runtime.block_on(async move {
+                    match tokio::net::TcpListener::from_std(listener) {
+                        Ok(listener) => server::serve(listener, server_shared, shutdown_rx).await,
+                        Err(e) => eprintln!("vf-standin: cannot register listener: {e}"),
+                    }
+                });
+                // Drop whatever connection tasks outlived the grace period.
+                runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+            })?;
+
+        Ok(StandIn {
+            port,
+            shared,
+            shutdown,
+            thread: Some(thread),
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn app_id(&self) -> &str {
+        &self.shared.app_id
+    }
+
+    pub fn secret_key(&self) -> &str {
+        &self.shared.secret_key
+    }
+
+    /// Mints an active token with this scope, without HTTP and without checking the scope.
+    pub fn mint_token(&self, scope: &str) -> String {
+        self.shared.mint(scope).access_token
+    }
+
+    /// Requests served under `/v1/` since the last reset, oldest first
+    /// (only the latest 10,000 are kept).
+    pub fn requests(&self) -> Vec<RecordedRequest> {
+        self.shared.requests()
+    }
+
+    /// Number of requests served under `/v1/` since the last reset (not capped).
+    pub fn request_count(&self) -> usize {
+        self.shared.request_count()
+    }
+
+    /// Clears the request log and its count.
+    pub fn reset_log(&self) {
+        self.shared.reset_log();
+    }
+
+    /// Queues scripted answers for the next `/v1/oauth/*` requests, first in first out.
+    pub fn push_faults(&self, faults: Vec<Fault>) {
+        self.shared.push_faults(faults);
+    }
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        let _ = self.shutdown.send(true);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}

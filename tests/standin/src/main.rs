@@ -1,0 +1,119 @@
+//! `vf-standin`: runs the stand-in as a process, for C and Python tests.
+//!
+//! Prints `VF_STANDIN_URL=http://127.0.0.1:PORT` once, then serves until SIGTERM,
+//! SIGINT, or (with `--exit-on-stdin-eof`) end of standard input.
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use vf_standin::{Options, StandIn};
+
+const USAGE: &str = "usage: vf-standin [--port N] [--app-id ID] [--secret-key KEY] \
+[--token-lifetime SECS] [--exit-on-stdin-eof]
+  --app-id and --secret-key default to $VF_STANDIN_APP_ID / $VF_STANDIN_SECRET_KEY,
+  then to standin-app-id / standin-secret-key. --port 0 (the default) picks a free port.";
+
+struct Args {
+    options: Options,
+    exit_on_stdin_eof: bool,
+}
+
+fn parse_args() -> Result<Args, String> {
+    let mut options = Options::default();
+    if let Ok(id) = std::env::var("VF_STANDIN_APP_ID") {
+        options.app_id = id;
+    }
+    if let Ok(key) = std::env::var("VF_STANDIN_SECRET_KEY") {
+        options.secret_key = key;
+    }
+    let mut exit_on_stdin_eof = false;
+    let mut args = std::env::args().skip(1);
+    while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
+        match arg.as_str() {
+            "--port" => options.port = value()?.parse().map_err(|_| "bad --port")?,
+            "--app-id" => options.app_id = value()?,
+            "--secret-key" => options.secret_key = value()?,
+            "--token-lifetime" => {
+                options.token_lifetime_secs = value()?.parse().map_err(|_| "bad --token-lifetime")?
+            }
+            "--exit-on-stdin-eof" => exit_on_stdin_eof = true,
+            "-h" | "--help" => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
+            other => return Err(format!("unknown argument {other}")),
+        }
+    }
+    Ok(Args { options, exit_on_stdin_eof })
+}
+
+fn main() -> ExitCode {
+    let args = match parse_args() {
+        Ok(args) => args,
+        Err(e) => {
+            eprintln!("vf-standin: {e}\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let standin = match StandIn::start(args.options) {
+        Ok(standin) => standin,
+        Err(e) => {
+            eprintln!("vf-standin: cannot start: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+
+    let mut stdout = std::io::stdout();
+    let _ = writeln!(stdout, "VF_STANDIN_URL={}", standin.base_url());
+    let _ = stdout.flush();
+
+    if let Err(e) = wait_for_stop(args.exit_on_stdin_eof) {
+        eprintln!("vf-standin: {e}");
+    }
+    drop(standin);
+    ExitCode::SUCCESS
+}
+
+/// Blocks until a termination signal or, if asked, end of standard input.
+fn wait_for_stop(watch_stdin: bool) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async {
+        let (eof_tx, eof_rx) = tokio::sync::oneshot::channel::<()>();
+        // Holding the sender unused keeps the receiver pending.
+        let _unused_tx = if watch_stdin {
+            // Blocking read on its own thread: stdin EOF means our parent is gone.
+            std::thread::spawn(move || {
+                let _ = std::io::copy(&mut std::io::stdin().lock(), &mut std::io::sink());
+                let _ = eof_tx.send(());
+            });
+            None
+        } else {
+            Some(eof_tx)
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = terminate() => {}
+            _ = eof_rx => {}
+        }
+    });
+    Ok(())
+}
+
+#[cfg(unix)]
+async fn terminate() {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut sigterm) => {
+            sigterm.recv().await;
+        }
+        Err(_) => std::future::pending().await,
+    }
+}
+
+#[cfg(not(unix))]
+async fn terminate() {
+    std::future::pending().await
+}
