@@ -35,7 +35,8 @@ fn parse_args() -> Result<Args, String> {
             "--app-id" => options.app_id = value()?,
             "--secret-key" => options.secret_key = value()?,
             "--token-lifetime" => {
-                options.token_lifetime_secs = value()?.parse().map_err(|_| "bad --token-lifetime")?
+                options.token_lifetime_secs =
+                    value()?.parse().map_err(|_| "bad --token-lifetime")?
             }
             "--exit-on-stdin-eof" => exit_on_stdin_eof = true,
             "-h" | "--help" => {
@@ -45,7 +46,10 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument {other}")),
         }
     }
-    Ok(Args { options, exit_on_stdin_eof })
+    Ok(Args {
+        options,
+        exit_on_stdin_eof,
+    })
 }
 
 fn main() -> ExitCode {

@@ -23,7 +23,7 @@ use axum::Extension;
 use serde_json::json;
 
 use crate::server::ConnCloser;
-use crate::state::{request_id, unix_secs, RateInfo, Shared, Token, RATE_LIMIT};
+use crate::state::{request_id, RateInfo, Shared, Token, RATE_LIMIT};
 use crate::{Fault, RecordedRequest};
 
 /// The 42 scope values the spec lists for `POST /v1/oauth/token`.
@@ -150,7 +150,13 @@ async fn close_connection(closer: &ConnCloser) -> Response {
     std::future::pending().await
 }
 
-fn dispatch(shared: &Shared, method: &Method, path: &str, headers: &HeaderMap, body: &[u8]) -> Outcome {
+fn dispatch(
+    shared: &Shared,
+    method: &Method,
+    path: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Outcome {
     let endpoint = match path {
         "/v1/oauth/token" => Endpoint::Generate,
         "/v1/oauth/introspect" => Endpoint::Introspect,
@@ -171,7 +177,9 @@ fn dispatch(shared: &Shared, method: &Method, path: &str, headers: &HeaderMap, b
             "Method Not Allowed",
             "This endpoint only accepts POST.",
         );
-        response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+        response
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
         return Outcome::Answer(response);
     }
     if !credentials_ok(shared, headers) {
@@ -243,14 +251,19 @@ fn generate(shared: &Shared, form: &[(String, String)]) -> Response {
         );
     }
     let token = shared.mint(&scopes.join(" "));
-    json_response(StatusCode::OK, token_json(&token, shared.lifetime_secs, None))
+    json_response(
+        StatusCode::OK,
+        token_json(&token, shared.lifetime_secs, None),
+    )
 }
 
 fn introspect(shared: &Shared, access_token: &str) -> Response {
     let now = SystemTime::now();
     let body = match shared.token(access_token) {
         Some(token) if token.is_active(now) => {
-            let left = token.expires_at.saturating_sub(unix_secs(now));
+            // Rounded up, so an active token never reports 0 seconds left.
+            let left = token.expires.duration_since(now).unwrap_or_default();
+            let left = left.as_secs() + u64::from(left.subsec_nanos() > 0);
             token_json(&token, left, Some(true))
         }
         _ => json!({ "active": false }),
@@ -289,15 +302,19 @@ fn scripted_outcome(fault: Fault) -> Outcome {
     match fault {
         Fault::Hang => Outcome::Hang,
         Fault::Close => Outcome::Close,
-        Fault::Respond { status, headers, body } => {
-            Outcome::Answer(scripted_response(status, &headers, body).unwrap_or_else(|| {
+        Fault::Respond {
+            status,
+            headers,
+            body,
+        } => Outcome::Answer(
+            scripted_response(status, &headers, body).unwrap_or_else(|| {
                 plain_response(
                     StatusCode::INTERNAL_SERVER_ERROR,
                     Some("text/plain"),
                     Body::from("vf-standin: scripted fault has an invalid status or header"),
                 )
-            }))
-        }
+            }),
+        ),
     }
 }
 
@@ -339,19 +356,37 @@ fn token_fault(token: &str) -> Option<Outcome> {
         return None;
     }
     let mut response = match variant {
-        None if status.is_success() => plain_response(status, Some("application/json"), Body::from("{}")),
-        None => api_error(status, error_key(status), reason(status), "Fault requested by the test."),
+        None if status.is_success() => {
+            plain_response(status, Some("application/json"), Body::from("{}"))
+        }
+        None => api_error(
+            status,
+            error_key(status),
+            reason(status),
+            "Fault requested by the test.",
+        ),
         Some("html") => {
-            let page = format!("<html><body><h1>{} {}</h1></body></html>", status.as_u16(), reason(status));
+            let page = format!(
+                "<html><body><h1>{} {}</h1></body></html>",
+                status.as_u16(),
+                reason(status)
+            );
             plain_response(status, Some("text/html"), Body::from(page))
         }
         Some("empty") => plain_response(status, None, Body::empty()),
         Some("stringcode") => {
-            let mut body = error_body(status, error_key(status), reason(status), "Fault requested by the test.");
+            let mut body = error_body(
+                status,
+                error_key(status),
+                reason(status),
+                "Fault requested by the test.",
+            );
             body["code"] = json!(status.as_u16().to_string());
             json_response(status, body)
         }
-        Some("badjson") => plain_response(status, Some("application/json"), Body::from("{\"code\": 4")),
+        Some("badjson") => {
+            plain_response(status, Some("application/json"), Body::from("{\"code\": 4"))
+        }
         // Declared as JSON so a client really has to cope with the bytes.
         Some("binary") => plain_response(
             status,
@@ -474,7 +509,11 @@ fn missing_parameters(name: &str) -> Response {
 }
 
 fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
-    plain_response(status, Some("application/json"), Body::from(body.to_string()))
+    plain_response(
+        status,
+        Some("application/json"),
+        Body::from(body.to_string()),
+    )
 }
 
 fn plain_response(status: StatusCode, content_type: Option<&'static str>, body: Body) -> Response {

@@ -74,8 +74,8 @@ async fn serve_connection(stream: TcpStream, app: Router, mut shutdown: watch::R
         request.extensions_mut().insert(closer_for_requests.clone());
         app.clone().oneshot(request)
     });
-    let connection = hyper::server::conn::http1::Builder::new()
-        .serve_connection(TokioIo::new(stream), service);
+    let connection =
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
     tokio::pin!(connection);
 
     let mut shutting_down = false;

@@ -1,0 +1,58 @@
+# libvoucherify: build, demo, test.
+#   make demo   the story against the local stand-in (or the real API when
+#               VOUCHERIFY_APP_ID and VOUCHERIFY_SECRET_KEY are set)
+#   make test   every test: Rust, C under valgrind, Python, header checks
+#   make header regenerate include/voucherify.h from the sources
+
+CARGO   ?= cargo
+PYTHON  ?= python3
+VENV    := .venv
+LIBDIR  := target/debug
+LIB     := $(LIBDIR)/libvoucherify.so
+
+export LIBVOUCHERIFY_PATH := $(CURDIR)/$(LIB)
+export VF_STANDIN_BIN     := $(CURDIR)/$(LIBDIR)/vf-standin
+
+.PHONY: all build demo test test-rust test-c test-python header tools clean
+
+all: build
+
+build:
+	$(CARGO) build --lib -p voucherify
+	$(CARGO) build -p vf-standin
+	@# The SONAME is libvoucherify.so.0: programs linked here look for that name.
+	ln -sf libvoucherify.so $(LIBDIR)/libvoucherify.so.0
+
+demo: build $(VENV)/.ready
+	scripts/demo
+
+test: test-rust test-c test-python
+	@echo "make test: all suites passed"
+
+# Unit and integration tests of the library and the stand-in, including the
+# header freshness check (tests/header.rs) and the panic-boundary scan.
+test-rust:
+	$(CARGO) test --workspace
+
+test-c: build tools
+	VF_SKIP_CARGO=1 tests/c/run.sh
+
+test-python: build $(VENV)/.ready
+	$(VENV)/bin/pytest -q bindings/python/tests
+
+header:
+	VF_BLESS_HEADER=1 $(CARGO) test --test header
+
+# What the C tests need on a fresh machine.
+tools:
+	@command -v valgrind >/dev/null && command -v gcc >/dev/null && command -v g++ >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind gcc g++; }
+
+$(VENV)/.ready:
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q pytest
+	touch $@
+
+clean:
+	$(CARGO) clean
+	rm -rf $(VENV) build

@@ -1,0 +1,218 @@
+//! Revoke against the local stand-in: every outcome, the wire format, bad
+//! input, and one client shared by many threads.
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use vf_standin::{Options, StandIn};
+use voucherify::{Client, Config, Status};
+
+fn standin() -> StandIn {
+    StandIn::start(Options::default()).expect("stand-in starts")
+}
+
+fn config_for(server: &StandIn) -> Config {
+    let mut config = Config::new();
+    config.set_app_id(server.app_id()).unwrap();
+    config.set_secret_key(server.secret_key()).unwrap();
+    config.set_base_url(&server.base_url()).unwrap();
+    config
+}
+
+fn client_for(server: &StandIn) -> Client {
+    Client::new(&config_for(server)).unwrap()
+}
+
+#[test]
+fn revoke_succeeds_once_then_reports_not_found() {
+    let server = standin();
+    let client = client_for(&server);
+    let token = server.mint_token("api");
+    client.revoke_token(&token).unwrap();
+    let err = client.revoke_token(&token).unwrap_err();
+    assert_eq!(err.status, Status::TokenNotFound);
+    assert_eq!(err.http_status, 404);
+    assert!(!err.message.contains(&token));
+}
+
+#[test]
+fn request_carries_credentials_form_body_and_identifying_headers() {
+    let server = standin();
+    let mut config = config_for(&server);
+    config.set_channel(Some("ops-tool")).unwrap();
+    config.set_user_agent_suffix(Some("billing/2.1")).unwrap();
+    let client = Client::new(&config).unwrap();
+    // A token with characters that must be percent-encoded arrives intact.
+    let odd = "a+b&c=d %/é~";
+    let _ = client.revoke_token(odd);
+    let requests = server.requests();
+    let request = requests.last().expect("one request");
+    let header = |name: &str| {
+        request.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).unwrap_or_default()
+    };
+    assert_eq!(request.method, "POST");
+    assert_eq!(request.path, "/v1/oauth/token/revoke");
+    assert_eq!(header("x-app-id"), server.app_id());
+    assert_eq!(header("x-app-token"), server.secret_key());
+    assert_eq!(header("content-type"), "application/x-www-form-urlencoded");
+    assert_eq!(header("accept"), "application/json");
+    assert_eq!(header("x-voucherify-channel"), "ops-tool");
+    assert_eq!(header("user-agent"), format!("libvoucherify/{} billing/2.1", voucherify::core::VERSION));
+    let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&request.body).unwrap();
+    assert_eq!(fields, vec![("access_token".to_owned(), odd.to_owned())]);
+}
+
+#[test]
+fn wrong_credentials_give_unauthorized_with_request_id_and_no_secret() {
+    let server = standin();
+    let mut config = config_for(&server);
+    config.set_secret_key("wrong-secret-value").unwrap();
+    let err = Client::new(&config).unwrap().revoke_token("whatever").unwrap_err();
+    assert_eq!(err.status, Status::Unauthorized);
+    assert_eq!(err.http_status, 401);
+    assert_eq!(err.body.key.as_deref(), Some("unauthorized"));
+    let request_id = err.body.request_id.clone().expect("request_id");
+    assert!(request_id.starts_with("v-"), "{request_id}");
+    assert!(err.message.contains(&request_id), "{}", err.message);
+    assert!(!err.message.contains("wrong-secret-value") && !format!("{err:?}").contains("wrong-secret-value"));
+}
+
+#[test]
+fn http_answers_map_to_their_statuses() {
+    let server = standin();
+    let client = client_for(&server);
+    let cases = [
+        ("fault-status-400", Status::BadRequest, 400),
+        ("fault-status-403", Status::Forbidden, 403),
+        ("fault-status-429", Status::RateLimited, 429),
+        ("fault-status-500", Status::ServerError, 500),
+        ("fault-status-502-html", Status::ServerError, 502),
+        ("fault-status-503-empty", Status::ServerError, 503),
+        ("fault-status-504-binary", Status::ServerError, 504),
+        ("fault-status-418", Status::UnexpectedResponse, 418),
+        ("fault-status-415", Status::UnexpectedResponse, 415),
+        ("fault-redirect", Status::UnexpectedResponse, 307),
+    ];
+    for (token, status, http) in cases {
+        let err = client.revoke_token(token).unwrap_err();
+        assert_eq!((err.status, err.http_status), (status, http), "{token}: {}", err.message);
+    }
+}
+
+#[test]
+fn lenient_error_bodies() {
+    let server = standin();
+    let client = client_for(&server);
+    let err = client.revoke_token("fault-status-429-stringcode").unwrap_err();
+    assert_eq!(err.body.code, Some(429));
+    assert!(err.body.request_id.is_some());
+    for token in ["fault-status-500-badjson", "fault-status-502-html", "fault-status-500-binary"] {
+        let err = client.revoke_token(token).unwrap_err();
+        assert_eq!(err.status, Status::ServerError, "{token}");
+        assert_eq!(err.body, Default::default(), "{token}");
+    }
+}
+
+#[test]
+fn redirects_are_not_followed() {
+    let server = standin();
+    let client = client_for(&server);
+    let before = server.request_count();
+    let err = client.revoke_token("fault-redirect").unwrap_err();
+    assert_eq!((err.status, err.http_status), (Status::UnexpectedResponse, 307));
+    assert_eq!(server.request_count(), before + 1, "one request, no second hop");
+}
+
+#[test]
+fn a_server_that_never_answers_times_out_on_time() {
+    let server = standin();
+    let mut config = config_for(&server);
+    config.set_timeout_ms(300).unwrap();
+    let client = Client::new(&config).unwrap();
+    let started = Instant::now();
+    let err = client.revoke_token("fault-hang").unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.status, Status::Timeout, "{}", err.message);
+    assert!(took >= Duration::from_millis(290) && took < Duration::from_millis(1500), "{took:?}");
+}
+
+#[test]
+fn a_closed_port_is_a_connection_failure() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut config = Config::new();
+    config.set_app_id("id").unwrap();
+    config.set_secret_key("key").unwrap();
+    config.set_base_url(&format!("http://127.0.0.1:{port}")).unwrap();
+    let err = Client::new(&config).unwrap().revoke_token("t").unwrap_err();
+    assert_eq!(err.status, Status::ConnectionFailed, "{}", err.message);
+    assert_eq!(err.http_status, 0);
+}
+
+#[test]
+fn tls_failure_is_its_own_status() {
+    let server = standin();
+    let mut config = config_for(&server);
+    // The stand-in speaks plain HTTP: the TLS handshake cannot succeed.
+    config.set_base_url(&format!("https://127.0.0.1:{}", server.port())).unwrap();
+    let err = Client::new(&config).unwrap().revoke_token("t").unwrap_err();
+    assert_eq!(err.status, Status::TlsError, "{}", err.message);
+}
+
+#[test]
+fn a_hostname_base_url_works() {
+    let server = standin();
+    let mut config = config_for(&server);
+    config.set_base_url(&format!("http://localhost:{}", server.port())).unwrap();
+    let client = Client::new(&config).unwrap();
+    for _ in 0..3 {
+        client.revoke_token(&server.mint_token("api")).unwrap();
+    }
+}
+
+#[test]
+fn bad_input_is_refused_before_anything_is_sent() {
+    let server = standin();
+    let client = client_for(&server);
+    for token in ["", "abc\r\nX-Evil: 1", "tab\t", "nul\0", "del\u{7f}"] {
+        let err = client.revoke_token(token).unwrap_err();
+        assert_eq!(err.status, Status::InvalidArgument, "{token:?}");
+    }
+    assert_eq!(server.request_count(), 0);
+}
+
+#[test]
+fn incomplete_or_insecure_configurations_are_refused() {
+    let mut config = Config::new();
+    assert_eq!(Client::new(&config).unwrap_err().status, Status::InvalidArgument);
+    config.set_app_id("id").unwrap();
+    assert_eq!(Client::new(&config).unwrap_err().status, Status::InvalidArgument);
+    config.set_secret_key("key").unwrap();
+    Client::new(&config).expect("the default cluster is https");
+    config.set_base_url("http://voucherify.example.com").unwrap();
+    let err = Client::new(&config).unwrap_err();
+    assert_eq!(err.status, Status::InvalidArgument);
+    assert!(err.message.contains("http://"), "{}", err.message);
+    config.set_allow_insecure_http(true);
+    Client::new(&config).expect("allowed explicitly");
+}
+
+#[test]
+fn one_client_serves_many_threads() {
+    let server = standin();
+    let client = client_for(&server);
+    let tokens: Vec<String> = (0..160).map(|_| server.mint_token("api")).collect();
+    std::thread::scope(|scope| {
+        for chunk in tokens.chunks(20) {
+            let client = &client;
+            scope.spawn(move || {
+                for token in chunk {
+                    client.revoke_token(token).unwrap();
+                }
+            });
+        }
+    });
+    for token in &tokens {
+        assert_eq!(client.revoke_token(token).unwrap_err().status, Status::TokenNotFound);
+    }
+    assert_eq!(server.request_count(), 320);
+}
