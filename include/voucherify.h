@@ -24,12 +24,24 @@
 #define VOUCHERIFY_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 /* The version of the library this header belongs to (equal to vf_version()). */
 #define VF_VERSION "0.1.0"
 #define VF_VERSION_MAJOR 0
 #define VF_VERSION_MINOR 1
 #define VF_VERSION_PATCH 0
+
+/**
+ * Parallelism of [`Client::revoke_tokens`] when the caller gives 0.
+ */
+#define DEFAULT_PARALLELISM 4
+
+/**
+ * The most parallel requests one bulk call makes; also the pool's size,
+ * so that every worker keeps its connection.
+ */
+#define MAX_PARALLELISM 32
 
 /**
  * The outcome of a libvoucherify call.
@@ -144,6 +156,33 @@ typedef struct vf_config vf_config;
  * the secret key nor any access token. It belongs to one thread at a time.
  */
 typedef struct vf_error vf_error;
+
+/**
+ * An access token returned by `vf_generate_token()` or
+ * `vf_introspect_token()`, owned by the caller and freed with
+ * `vf_token_free()`. Strings from the accessors are owned by the token and
+ * valid until `vf_token_free()`. A token belongs to one thread at a time.
+ * Treat the access token as a secret: do not log it.
+ */
+typedef struct vf_token vf_token;
+
+/**
+ * Hands out a valid access token for the rest of the Voucherify API. It
+ * mints one on first use, caches it, and replaces it before it expires
+ * (60 s before by default, measured from the local clock at receipt plus
+ * `expires_in`). When many threads ask while a new token is due, exactly
+ * one request is sent and the others wait for its answer.
+ *
+ * Created by `vf_token_source_new()`, freed by `vf_token_source_free()`,
+ * which by default revokes the token it minted. It keeps the client's
+ * connection pool alive, so the client may be freed first.
+ *
+ * Thread safety: `vf_token_source_access_token()`,
+ * `vf_token_source_authorization()` and `vf_token_source_refresh()` may be
+ * called by many threads at once. The setters must be called before the
+ * source is shared, and `vf_token_source_free()` when no other call runs.
+ */
+typedef struct vf_token_source vf_token_source;
 
 #ifdef __cplusplus
 extern "C" {
@@ -337,6 +376,168 @@ void vf_client_free(vf_client *client);
  * and sends nothing. `access_token` is borrowed for the call only.
  */
 vf_status vf_revoke_token(const vf_client *client, const char *access_token, vf_error **err_out);
+
+/**
+ * Mints an access token: `POST /v1/oauth/token` with
+ * `grant_type=client_credentials` and `scope`, a space-separated list
+ * such as `"api"` or `"vouchers campaigns"` (never commas; values are not
+ * checked here, Voucherify answers `VF_STATUS_BAD_REQUEST` with key
+ * `invalid_scope` for unknown ones). On success `*token_out` receives the
+ * token, owned by the caller (`vf_token_free()`). Tokens live 900 s and a
+ * project may hold at most 1000: mint once and reuse, for example with a
+ * `vf_token_source`. Thread-safe.
+ */
+vf_status vf_generate_token(const vf_client *client,
+                            const char *scope,
+                            vf_token **token_out,
+                            vf_error **err_out);
+
+/**
+ * Asks Voucherify whether `access_token` is active: `POST
+ * /v1/oauth/introspect`. On success `*active_out` says so; an unknown,
+ * expired or revoked token is a normal answer (`false`), not an error. If
+ * `token_out` is not NULL it receives the token's details when active
+ * (owned by the caller, `vf_token_free()`) and NULL otherwise.
+ * Thread-safe.
+ */
+vf_status vf_introspect_token(const vf_client *client,
+                              const char *access_token,
+                              bool *active_out,
+                              vf_token **token_out,
+                              vf_error **err_out);
+
+/**
+ * Revokes `count` tokens, `parallelism` requests at a time over the
+ * client's connection pool (0 means the default, 4; at most 32), for
+ * example to kill every token a service minted. Thread-safe.
+ *
+ * `tokens` is an array of `count` strings. `statuses_out` is an array of
+ * `count` entries that receives one outcome per token, in input order:
+ * `VF_STATUS_OK`, `VF_STATUS_TOKEN_NOT_FOUND`, or any failure of
+ * `vf_revoke_token()` (a NULL or invalid entry gets its own status and is
+ * not sent). If `errors_out` is not NULL it is an array of `count`
+ * pointers that each receive NULL or that token's error object, owned by
+ * the caller (`vf_error_free()` each).
+ *
+ * Returns `VF_STATUS_OK` when every outcome was written, whatever the
+ * outcomes were; an argument error (NULL `client`, `tokens` or
+ * `statuses_out` with `count` > 0) writes none.
+ */
+vf_status vf_revoke_tokens(const vf_client *client,
+                           const char *const *tokens,
+                           size_t count,
+                           uint32_t parallelism,
+                           vf_status *statuses_out,
+                           vf_error **errors_out,
+                           vf_error **err_out);
+
+/**
+ * The access token itself, for `Authorization: Bearer <token>`. NULL if
+ * `token` is NULL.
+ */
+const char *vf_token_access_token(const vf_token *token);
+
+/**
+ * The OAuth client id Voucherify assigned. NULL if `token` is NULL.
+ */
+const char *vf_token_client_id(const vf_token *token);
+
+/**
+ * The token's scopes, space-separated. NULL if `token` is NULL.
+ */
+const char *vf_token_scope(const vf_token *token);
+
+/**
+ * The token type, `"Bearer"`. NULL if `token` is NULL.
+ */
+const char *vf_token_type(const vf_token *token);
+
+/**
+ * When the token expires by Voucherify's clock, in Unix seconds; 0 if
+ * `token` is NULL. Prefer `vf_token_expires_in()`, which does not depend
+ * on the two clocks agreeing.
+ */
+int64_t vf_token_expires_at(const vf_token *token);
+
+/**
+ * Seconds the token had left when Voucherify answered (900 for a new
+ * token); 0 if `token` is NULL.
+ */
+int64_t vf_token_expires_in(const vf_token *token);
+
+/**
+ * Frees a token object (it does not revoke the token). NULL is accepted
+ * and ignored.
+ */
+void vf_token_free(vf_token *token);
+
+/**
+ * Frees a string that libvoucherify returned as owned (`char *`). NULL is
+ * accepted and ignored.
+ */
+void vf_string_free(char *string);
+
+/**
+ * Creates a token source for `scope` (space-separated scopes, such as
+ * `"api"` or `"vouchers campaigns"`) on `client`. Mints nothing yet. On
+ * success `*source_out` receives the source, owned by the caller.
+ */
+vf_status vf_token_source_new(const vf_client *client,
+                              const char *scope,
+                              vf_token_source **source_out,
+                              vf_error **err_out);
+
+/**
+ * Sets how long before expiry a token is replaced, in milliseconds
+ * (default 60 000). The margin used never exceeds half of a token's
+ * lifetime. Call before sharing the source between threads.
+ */
+vf_status vf_token_source_set_refresh_margin_ms(vf_token_source *source,
+                                                uint32_t margin_ms,
+                                                vf_error **err_out);
+
+/**
+ * Sets whether `vf_token_source_free()` revokes the token the source
+ * minted (`true`, the default: restarts then do not pile up live tokens
+ * toward the project's limit of 1000). Call before sharing the source.
+ */
+vf_status vf_token_source_set_revoke_on_free(vf_token_source *source,
+                                             bool revoke,
+                                             vf_error **err_out);
+
+/**
+ * Writes a valid access token to `*token_out`: a new string owned by the
+ * caller, freed with `vf_string_free()`. Mints or refreshes when needed;
+ * if a refresh fails while the current token is still valid, that token
+ * is given and the next call tries again. Thread-safe.
+ */
+vf_status vf_token_source_access_token(const vf_token_source *source,
+                                       char **token_out,
+                                       vf_error **err_out);
+
+/**
+ * Like `vf_token_source_access_token()`, but writes the whole header
+ * value `Bearer <token>` for `Authorization`. Free it with
+ * `vf_string_free()`. Thread-safe.
+ */
+vf_status vf_token_source_authorization(const vf_token_source *source,
+                                        char **header_out,
+                                        vf_error **err_out);
+
+/**
+ * Mints a new token now, whatever the state of the current one: call it
+ * when a request made with the current token was answered 401.
+ * Thread-safe.
+ */
+vf_status vf_token_source_refresh(const vf_token_source *source, vf_error **err_out);
+
+/**
+ * Frees a token source. Unless `vf_token_source_set_revoke_on_free()`
+ * said otherwise, it first revokes the token it minted (one request,
+ * bounded by the client's timeout; failures are ignored, since the token
+ * expires anyway). NULL is accepted and ignored.
+ */
+void vf_token_source_free(vf_token_source *source);
 
 #ifdef __cplusplus
 }  // extern "C"

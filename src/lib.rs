@@ -8,4 +8,4 @@
 pub mod core;
 pub mod ffi;
 
-pub use crate::core::{Client, Config, Error, Status};
+pub use crate::core::{Client, Config, Error, Introspection, Status, Token, TokenSource};

@@ -1,6 +1,8 @@
 //! The HTTP client: one connection pool, shared by every thread.
 
 use std::io;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Instant;
 
 use ureq::config::Config as AgentConfig;
 use ureq::unversioned::transport::DefaultConnector;
@@ -10,6 +12,7 @@ use super::config::{invalid, parse_base_url, Config, Secret};
 use super::error::Error;
 use super::resolver::CachingResolver;
 use super::status::Status;
+use super::token::{join_scopes, parse_generated, parse_introspection, Introspection, Token};
 
 /// The version of this library, as Cargo.toml states it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -19,6 +22,12 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 const MAX_BODY: u64 = 64 * 1024;
 
 const FORM: &str = "application/x-www-form-urlencoded";
+
+/// Parallelism of [`Client::revoke_tokens`] when the caller gives 0.
+pub const DEFAULT_PARALLELISM: usize = 4;
+/// The most parallel requests one bulk call makes; also the pool's size,
+/// so that every worker keeps its connection.
+pub const MAX_PARALLELISM: usize = 32;
 
 /// A Voucherify client. It is `Send + Sync`: share one among all threads,
 /// so that they share its connection pool.
@@ -36,6 +45,7 @@ pub struct Client {
 struct Answer {
     status: u16,
     body: Vec<u8>,
+    received_at: Instant,
 }
 
 impl Client {
@@ -66,6 +76,8 @@ impl Client {
             .proxy(None)
             .timeout_global(Some(config.timeout))
             .timeout_connect(Some(config.connect_timeout.min(config.timeout)))
+            .max_idle_connections(MAX_PARALLELISM)
+            .max_idle_connections_per_host(MAX_PARALLELISM)
             .user_agent(user_agent.as_str())
             .accept("application/json")
             .build();
@@ -85,14 +97,92 @@ impl Client {
         check_token(access_token)?;
         let answer = self.post_form("/v1/oauth/token/revoke", &[("access_token", access_token)])?;
         match answer.status {
+            // 204 is documented; a proxy that rewrites it still means success.
             200..=299 => Ok(()),
-            404 => Err(Error::new(
-                Status::TokenNotFound,
-                "revoke: HTTP 404: the token is unknown, expired or already revoked",
-            )
-            .with_http_status(404)),
+            404 => {
+                // The live API answers with an empty body; keep whatever a
+                // body says (a wrong region's request_id, say) all the same.
+                let mut e = Error::from_http(Status::TokenNotFound, "revoke", 404, &answer.body);
+                if e.body.message.is_none() {
+                    e.message.push_str(": the token is unknown, expired or already revoked");
+                }
+                Err(e)
+            }
             status => Err(Error::from_http(Status::for_http_status(status), "revoke", status, &answer.body)),
         }
+    }
+
+    /// Mints an access token with these scopes: a list, or space-separated
+    /// strings; they are sent space-separated and the server judges them.
+    pub fn generate_token<S: AsRef<str>>(&self, scopes: &[S]) -> Result<Token, Error> {
+        let scope = self.checked_scope(scopes)?;
+        let answer = self.post_form(
+            "/v1/oauth/token",
+            &[("grant_type", "client_credentials"), ("scope", &scope)],
+        )?;
+        match answer.status {
+            200 => parse_generated(&answer.body, answer.received_at),
+            status => Err(Error::from_http(Status::for_http_status(status), "generate", status, &answer.body)),
+        }
+    }
+
+    /// Asks whether a token is active. An unknown, expired or revoked token
+    /// is `Ok(Introspection::Inactive)`, not an error.
+    pub fn introspect_token(&self, access_token: &str) -> Result<Introspection, Error> {
+        check_token(access_token)?;
+        let answer = self.post_form("/v1/oauth/introspect", &[("access_token", access_token)])?;
+        match answer.status {
+            200 => parse_introspection(&answer.body, answer.received_at),
+            status => Err(Error::from_http(Status::for_http_status(status), "introspect", status, &answer.body)),
+        }
+    }
+
+    /// Revokes many tokens, `parallelism` at a time over this client's pool
+    /// (0 means [`DEFAULT_PARALLELISM`]; at most [`MAX_PARALLELISM`]). One
+    /// outcome per token, in input order.
+    pub fn revoke_tokens<S: AsRef<str> + Sync>(&self, tokens: &[S], parallelism: usize) -> Vec<Result<(), Error>> {
+        let workers = match parallelism {
+            0 => DEFAULT_PARALLELISM,
+            n => n.min(MAX_PARALLELISM),
+        }
+        .min(tokens.len());
+        let next = AtomicUsize::new(0);
+        let mut outcomes: Vec<(usize, Result<(), Error>)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..workers)
+                .map(|_| {
+                    scope.spawn(|| {
+                        let mut done = Vec::new();
+                        loop {
+                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            let Some(token) = tokens.get(i) else { break done };
+                            done.push((i, self.revoke_token(token.as_ref())));
+                        }
+                    })
+                })
+                .collect();
+            workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
+        });
+        outcomes.sort_by_key(|(i, _)| *i);
+        let mut outcomes = outcomes.into_iter().peekable();
+        // A worker that panicked lost its outcomes: those tokens get Panic.
+        (0..tokens.len())
+            .map(|i| match outcomes.next_if(|(j, _)| *j == i) {
+                Some((_, outcome)) => outcome,
+                None => Err(Error::new(Status::Panic, "revoke: the worker for this token panicked")),
+            })
+            .collect()
+    }
+
+    /// Scopes joined for the wire, refused when empty or unsafe.
+    pub(crate) fn checked_scope<S: AsRef<str>>(&self, scopes: &[S]) -> Result<String, Error> {
+        if scopes.iter().any(|s| s.as_ref().chars().any(char::is_control)) {
+            return Err(invalid("a scope contains a control character"));
+        }
+        let scope = join_scopes(scopes);
+        if scope.is_empty() {
+            return Err(invalid("no scope is given"));
+        }
+        Ok(scope)
     }
 
     /// Sends a form to an OAuth endpoint with the credential headers.
@@ -108,15 +198,17 @@ impl Client {
         if let Some(channel) = &self.channel {
             request = request.header("X-Voucherify-Channel", channel);
         }
-        let mut response = request.send(body).map_err(|e| transport_error(path, e))?;
+        let url = || format!("POST {}{path}", self.base_url);
+        let mut response = request.send(body).map_err(|e| transport_error(&url(), e))?;
+        let received_at = Instant::now();
         let status = response.status().as_u16();
         let body = response
             .body_mut()
             .with_config()
             .limit(MAX_BODY)
             .read_to_vec()
-            .map_err(|e| transport_error(path, e).with_http_status(status))?;
-        Ok(Answer { status, body })
+            .map_err(|e| transport_error(&url(), e).with_http_status(status))?;
+        Ok(Answer { status, body, received_at })
     }
 }
 
@@ -132,9 +224,9 @@ fn check_token(token: &str) -> Result<(), Error> {
     Ok(())
 }
 
-/// Maps a failure below HTTP to a status; the message names the endpoint
+/// Maps a failure below HTTP to a status; the message names the request
 /// and the cause, never a header or the body that was sent.
-fn transport_error(path: &str, e: ureq::Error) -> Error {
+fn transport_error(request: &str, e: ureq::Error) -> Error {
     use ureq::Error as E;
     let status = match &e {
         E::Timeout(_) => Status::Timeout,
@@ -146,7 +238,7 @@ fn transport_error(path: &str, e: ureq::Error) -> Error {
         }
         _ => Status::Internal,
     };
-    Error::new(status, format!("{path}: {e}"))
+    Error::new(status, format!("{request}: {e}"))
 }
 
 fn io_status(e: &io::Error) -> Status {

@@ -179,10 +179,12 @@ pub(crate) fn parse_base_url(url: &str) -> Result<BaseUrl, Error> {
     if url.chars().any(|c| c.is_control() || c == ' ') {
         return Err(invalid("the base URL contains a space or a control character"));
     }
-    let (is_https, rest) = if let Some(rest) = url.strip_prefix("https://") {
-        (true, rest)
-    } else if let Some(rest) = url.strip_prefix("http://") {
-        (false, rest)
+    // Schemes are case-insensitive.
+    let scheme_is = |scheme: &str| url.get(..scheme.len()).is_some_and(|p| p.eq_ignore_ascii_case(scheme));
+    let (is_https, rest) = if scheme_is("https://") {
+        (true, &url["https://".len()..])
+    } else if scheme_is("http://") {
+        (false, &url["http://".len()..])
     } else {
         return Err(invalid(format!("the base URL {url:?} must start with https:// or http://")));
     };
@@ -276,6 +278,8 @@ mod tests {
         c.set_base_url("http://127.0.0.1:8080/prefix/").unwrap();
         assert_eq!(c.base_url(), "http://127.0.0.1:8080/prefix");
         c.set_base_url("http://[::1]:80").unwrap();
+        c.set_base_url("HTTPS://Acme.example").unwrap();
+        assert_eq!(c.base_url(), "https://Acme.example");
         for bad in [
             "ftp://x", "api.voucherify.io", "https://", "https://:80", "https://h:0",
             "https://h:99999", "https://u:p@h", "https://h/?q=1", "https://h/#f",

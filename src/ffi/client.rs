@@ -1,9 +1,12 @@
 //! `vf_client`: the connection pool and the calls.
 
 use std::ffi::c_char;
+use std::sync::Arc;
 
-use super::{boundary, boundary_value, free_object, ref_arg, str_arg, vf_config, vf_error, write_out};
-use crate::core::{Client, Error, Status};
+use super::{
+    boundary, boundary_value, free_object, out_arg, ref_arg, str_arg, vf_config, vf_error, vf_token, write_out,
+};
+use crate::core::{Client, Error, Introspection, Status};
 
 /// A Voucherify client: credentials, base URL and one pool of kept-alive
 /// connections. Created by `vf_client_new()`, freed with `vf_client_free()`.
@@ -13,7 +16,8 @@ use crate::core::{Client, Error, Status};
 /// shared: threads then share its connection pool. Only `vf_client_free()`
 /// must wait until no other call on the client is running.
 pub struct vf_client {
-    inner: Client,
+    /// Shared with the token sources made from this client.
+    pub(crate) inner: Arc<Client>,
 }
 
 /// Builds a client from `config`, which it copies: the caller still owns
@@ -30,11 +34,9 @@ pub unsafe extern "C" fn vf_client_new(
 ) -> Status {
     boundary(err_out, || unsafe {
         let config = ref_arg(config, "config")?;
-        if client_out.is_null() {
-            return Err(Error::new(Status::NullArgument, "client_out is NULL"));
-        }
+        let client_out = out_arg(client_out, "client_out")?;
         let client = Client::new(&config.inner)?;
-        write_out(client_out, vf_client { inner: client });
+        write_out(client_out, vf_client { inner: Arc::new(client) });
         Ok(())
     })
 }
@@ -69,5 +71,113 @@ pub unsafe extern "C" fn vf_revoke_token(
     boundary(err_out, || unsafe {
         let client = ref_arg(client, "client")?;
         client.inner.revoke_token(str_arg(access_token, "access_token")?)
+    })
+}
+
+/// Mints an access token: `POST /v1/oauth/token` with
+/// `grant_type=client_credentials` and `scope`, a space-separated list
+/// such as `"api"` or `"vouchers campaigns"` (never commas; values are not
+/// checked here, Voucherify answers `VF_STATUS_BAD_REQUEST` with key
+/// `invalid_scope` for unknown ones). On success `*token_out` receives the
+/// token, owned by the caller (`vf_token_free()`). Tokens live 900 s and a
+/// project may hold at most 1000: mint once and reuse, for example with a
+/// `vf_token_source`. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn vf_generate_token(
+    client: *const vf_client,
+    scope: *const c_char,
+    token_out: *mut *mut vf_token,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        let client = ref_arg(client, "client")?;
+        let scope = str_arg(scope, "scope")?;
+        let token_out = out_arg(token_out, "token_out")?;
+        let token = client.inner.generate_token(&[scope])?;
+        write_out(token_out, vf_token::new(&token));
+        Ok(())
+    })
+}
+
+/// Asks Voucherify whether `access_token` is active: `POST
+/// /v1/oauth/introspect`. On success `*active_out` says so; an unknown,
+/// expired or revoked token is a normal answer (`false`), not an error. If
+/// `token_out` is not NULL it receives the token's details when active
+/// (owned by the caller, `vf_token_free()`) and NULL otherwise.
+/// Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn vf_introspect_token(
+    client: *const vf_client,
+    access_token: *const c_char,
+    active_out: *mut bool,
+    token_out: *mut *mut vf_token,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        let client = ref_arg(client, "client")?;
+        let access_token = str_arg(access_token, "access_token")?;
+        let active_out = active_out.as_mut().ok_or_else(|| Error::new(Status::NullArgument, "active_out is NULL"))?;
+        let answer = client.inner.introspect_token(access_token)?;
+        *active_out = matches!(answer, Introspection::Active(_));
+        if let Some(token_out) = token_out.as_mut() {
+            *token_out = match &answer {
+                Introspection::Active(token) => Box::into_raw(Box::new(vf_token::new(token))),
+                Introspection::Inactive => std::ptr::null_mut(),
+            };
+        }
+        Ok(())
+    })
+}
+
+/// Revokes `count` tokens, `parallelism` requests at a time over the
+/// client's connection pool (0 means the default, 4; at most 32), for
+/// example to kill every token a service minted. Thread-safe.
+///
+/// `tokens` is an array of `count` strings. `statuses_out` is an array of
+/// `count` entries that receives one outcome per token, in input order:
+/// `VF_STATUS_OK`, `VF_STATUS_TOKEN_NOT_FOUND`, or any failure of
+/// `vf_revoke_token()` (a NULL or invalid entry gets its own status and is
+/// not sent). If `errors_out` is not NULL it is an array of `count`
+/// pointers that each receive NULL or that token's error object, owned by
+/// the caller (`vf_error_free()` each).
+///
+/// Returns `VF_STATUS_OK` when every outcome was written, whatever the
+/// outcomes were; an argument error (NULL `client`, `tokens` or
+/// `statuses_out` with `count` > 0) writes none.
+#[no_mangle]
+pub unsafe extern "C" fn vf_revoke_tokens(
+    client: *const vf_client,
+    tokens: *const *const c_char,
+    count: usize,
+    parallelism: u32,
+    statuses_out: *mut Status,
+    errors_out: *mut *mut vf_error,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        let client = ref_arg(client, "client")?;
+        if count == 0 {
+            return Ok(());
+        }
+        let tokens = std::slice::from_raw_parts(ref_arg(tokens, "tokens")?, count);
+        if statuses_out.is_null() {
+            return Err(Error::new(Status::NullArgument, "statuses_out is NULL"));
+        }
+        // Entries that are not strings get their outcome here; the rest go out.
+        let strings: Vec<Result<&str, Error>> = tokens.iter().map(|&t| str_arg(t, "the token")).collect();
+        let valid: Vec<&str> = strings.iter().filter_map(|s| s.as_ref().ok().copied()).collect();
+        let mut sent = client.inner.revoke_tokens(&valid, parallelism as usize).into_iter();
+        for (i, string) in strings.into_iter().enumerate() {
+            let outcome = match string {
+                Ok(_) => sent.next().unwrap_or_else(|| Err(Error::new(Status::Internal, "missing outcome"))),
+                Err(e) => Err(e),
+            };
+            // Written, never read: the caller's array may hold garbage.
+            statuses_out.add(i).write(outcome.as_ref().err().map_or(Status::Ok, |e| e.status));
+            if !errors_out.is_null() {
+                errors_out.add(i).write(outcome.err().map_or(std::ptr::null_mut(), vf_error::into_raw));
+            }
+        }
+        Ok(())
     })
 }

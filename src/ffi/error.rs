@@ -3,7 +3,7 @@
 use std::ffi::{c_char, c_int, CString};
 use std::ptr;
 
-use super::{boundary_value, free_object};
+use super::{boundary_value, c_string, field, free_object};
 use crate::core::{Error, Status};
 
 /// Details of a failed call, returned through a `vf_error **err_out`
@@ -37,24 +37,8 @@ impl vf_error {
     }
 }
 
-/// Server text may hold a NUL, which C strings cannot.
-fn c_string(s: &str) -> CString {
-    CString::new(s.replace('\0', "\u{FFFD}")).unwrap_or_default()
-}
-
 fn optional(s: &Option<CString>) -> *const c_char {
     s.as_ref().map_or(ptr::null(), |s| s.as_ptr())
-}
-
-/// Reads a field of an error object; NULL gives `on_null`.
-fn field<T: Copy>(error: *const vf_error, on_null: T, read: impl FnOnce(&vf_error) -> T) -> T {
-    boundary_value(on_null, || {
-        // SAFETY: the caller passes NULL or a live error object.
-        match unsafe { error.as_ref() } {
-            Some(e) => read(e),
-            None => on_null,
-        }
-    })
 }
 
 /// The status of the failed call (never `VF_STATUS_OK`).

@@ -7,7 +7,7 @@
 
 #![allow(non_camel_case_types)]
 
-use std::ffi::{c_char, CStr};
+use std::ffi::{c_char, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
 use crate::core::{Error, Status};
@@ -17,10 +17,14 @@ pub mod status;
 pub mod error;
 pub mod config;
 pub mod client;
+pub mod token;
+pub mod token_source;
 
 pub use client::vf_client;
 pub use config::vf_config;
 pub use error::vf_error;
+pub use token::vf_token;
+pub use token_source::vf_token_source;
 
 /// Runs the body of a fallible export. On success `*err_out` (when
 /// `err_out` is not NULL) is set to NULL; on failure to a new error object.
@@ -54,6 +58,13 @@ pub(crate) fn boundary(
 /// `on_panic` if it panics.
 pub(crate) fn boundary_value<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(on_panic)
+}
+
+/// Reads a field of an object for an accessor export; NULL gives
+/// `on_null`, as does a panic.
+pub(crate) fn field<O, T: Copy>(object: *const O, on_null: T, read: impl FnOnce(&O) -> T) -> T {
+    // SAFETY: the caller passes NULL or a live object.
+    boundary_value(on_null, || unsafe { object.as_ref() }.map_or(on_null, read))
 }
 
 /// A borrowed, NUL-terminated UTF-8 string argument.
@@ -97,12 +108,22 @@ pub(crate) unsafe fn mut_arg<'a, T>(ptr: *mut T, name: &str) -> Result<&'a mut T
     unsafe { ptr.as_mut() }.ok_or_else(|| null_argument(name))
 }
 
-/// Writes an owned object to an out-pointer that was checked not NULL.
+/// An out-pointer argument, checked not NULL.
 ///
 /// # Safety
-/// `out` points to writable storage for a pointer.
-pub(crate) unsafe fn write_out<T>(out: *mut *mut T, value: T) {
-    unsafe { *out = Box::into_raw(Box::new(value)) };
+/// `out` is NULL or points to writable storage for a pointer.
+pub(crate) unsafe fn out_arg<'a, T>(out: *mut *mut T, name: &str) -> Result<&'a mut *mut T, Error> {
+    unsafe { out.as_mut() }.ok_or_else(|| null_argument(name))
+}
+
+/// Hands an owned object to the caller through a checked out-pointer.
+pub(crate) fn write_out<T>(out: &mut *mut T, value: T) {
+    *out = Box::into_raw(Box::new(value));
+}
+
+/// Server text may hold a NUL, which C strings cannot.
+pub(crate) fn c_string(s: &str) -> CString {
+    CString::new(s.replace('\0', "\u{FFFD}")).unwrap_or_default()
 }
 
 /// Frees an object made by [`write_out`]; NULL is ignored.

@@ -1,0 +1,151 @@
+//! Access tokens as Voucherify hands them out and describes them.
+
+use std::fmt;
+use std::time::{Duration, Instant};
+
+use serde::Deserialize;
+
+use super::error::Error;
+use super::status::Status;
+
+/// An access token and what Voucherify said about it.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token {
+    pub access_token: String,
+    pub client_id: String,
+    /// Space-separated scopes.
+    pub scope: String,
+    /// `Bearer`.
+    pub token_type: String,
+    /// When the token expires by the server's clock, in Unix seconds.
+    pub expires_at: i64,
+    /// Seconds the token had left when the answer arrived.
+    pub expires_in: i64,
+    /// When the answer arrived, by this machine's monotonic clock.
+    pub received_at: Instant,
+}
+
+impl Token {
+    /// When the token expires by this machine's clock: arrival plus
+    /// `expires_in`, so a server clock that is off cannot mislead us.
+    pub fn expires(&self) -> Instant {
+        self.received_at + Duration::from_secs(self.expires_in.max(0) as u64)
+    }
+
+    /// `Bearer <access_token>`, for an `Authorization` header.
+    pub fn authorization(&self) -> String {
+        format!("Bearer {}", self.access_token)
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token")
+            .field("access_token", &"<redacted>")
+            .field("client_id", &self.client_id)
+            .field("scope", &self.scope)
+            .field("token_type", &self.token_type)
+            .field("expires_at", &self.expires_at)
+            .field("expires_in", &self.expires_in)
+            .finish()
+    }
+}
+
+/// The answer to an introspection.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Introspection {
+    /// The token is active; the server described it.
+    Active(Token),
+    /// The token is unknown, expired or revoked: a normal answer.
+    Inactive,
+}
+
+/// The JSON of a token, as generate and introspect send it.
+#[derive(Deserialize)]
+struct TokenJson {
+    #[serde(default)]
+    active: Option<bool>,
+    access_token: Option<String>,
+    #[serde(default)]
+    client_id: String,
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    token_type: String,
+    #[serde(default)]
+    expires_at: i64,
+    expires_in: Option<i64>,
+}
+
+fn parse_token_json(what: &str, body: &[u8]) -> Result<TokenJson, Error> {
+    serde_json::from_slice(body).map_err(|e| {
+        Error::new(Status::UnexpectedResponse, format!("{what}: the answer is not a token: {e}"))
+    })
+}
+
+fn into_token(what: &str, json: TokenJson, received_at: Instant) -> Result<Token, Error> {
+    let missing = |field| Error::new(Status::UnexpectedResponse, format!("{what}: the answer has no {field}"));
+    Ok(Token {
+        access_token: json.access_token.filter(|t| !t.is_empty()).ok_or_else(|| missing("access_token"))?,
+        expires_in: json.expires_in.ok_or_else(|| missing("expires_in"))?,
+        client_id: json.client_id,
+        scope: json.scope,
+        token_type: json.token_type,
+        expires_at: json.expires_at,
+        received_at,
+    })
+}
+
+/// Reads the 200 answer of `POST /v1/oauth/token`.
+pub(crate) fn parse_generated(body: &[u8], received_at: Instant) -> Result<Token, Error> {
+    into_token("generate", parse_token_json("generate", body)?, received_at)
+}
+
+/// Reads the 200 answer of `POST /v1/oauth/introspect`.
+pub(crate) fn parse_introspection(body: &[u8], received_at: Instant) -> Result<Introspection, Error> {
+    let json = parse_token_json("introspect", body)?;
+    match json.active {
+        Some(true) => Ok(Introspection::Active(into_token("introspect", json, received_at)?)),
+        Some(false) => Ok(Introspection::Inactive),
+        None => Err(Error::new(Status::UnexpectedResponse, "introspect: the answer has no \"active\" field")),
+    }
+}
+
+/// Joins scopes given as a list, each of which may itself be a
+/// space-separated list, into the single-space form the API takes. Values
+/// are not checked against a list: the server knows which exist.
+pub(crate) fn join_scopes<S: AsRef<str>>(scopes: &[S]) -> String {
+    scopes.iter().flat_map(|s| s.as_ref().split_whitespace()).collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_generated_token_and_computes_expiry_locally() {
+        let now = Instant::now();
+        let body = br#"{"access_token":"abc","client_id":"cl_1","expires_at":1,"expires_in":900,"scope":"api","token_type":"Bearer"}"#;
+        let token = parse_generated(body, now).unwrap();
+        assert_eq!(token.access_token, "abc");
+        assert_eq!(token.expires(), now + Duration::from_secs(900));
+        assert_eq!(token.authorization(), "Bearer abc");
+        assert!(!format!("{token:?}").contains("abc\""));
+    }
+
+    #[test]
+    fn inactive_introspection_is_an_answer_not_an_error() {
+        assert_eq!(parse_introspection(br#"{"active":false}"#, Instant::now()).unwrap(), Introspection::Inactive);
+        let err = parse_introspection(b"{}", Instant::now()).unwrap_err();
+        assert_eq!(err.status, Status::UnexpectedResponse);
+        assert_eq!(parse_generated(br#"{"expires_in":5}"#, Instant::now()).unwrap_err().status, Status::UnexpectedResponse);
+        assert_eq!(parse_generated(b"<html>", Instant::now()).unwrap_err().status, Status::UnexpectedResponse);
+    }
+
+    #[test]
+    fn scopes_join_with_single_spaces_never_commas() {
+        assert_eq!(join_scopes(&["api", " vouchers  campaigns "]), "api vouchers campaigns");
+        assert_eq!(join_scopes(&["vouchers,campaigns"]), "vouchers,campaigns");
+        assert_eq!(join_scopes::<&str>(&[]), "");
+    }
+}
