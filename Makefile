@@ -23,8 +23,13 @@ build:
 	@# The SONAME is libvoucherify.so.0: programs linked here look for that name.
 	ln -sf libvoucherify.so $(LIBDIR)/libvoucherify.so.0
 
-demo: build $(VENV)/.ready
+demo: build $(VENV)/.ready build/c/revoke_token
 	scripts/demo
+
+# The C samples, linked against the library built here.
+build/c/%: bindings/c/%.c include/voucherify.h build
+	mkdir -p build/c
+	$(CC) -std=c99 -Wall -Wextra -O2 -Iinclude $< -o $@ -L$(LIBDIR) -lvoucherify -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 
 test: test-rust test-c test-python
 	@echo "make test: all suites passed"
@@ -47,6 +52,9 @@ header:
 tools:
 	@command -v valgrind >/dev/null && command -v gcc >/dev/null && command -v g++ >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind gcc g++; }
+
+# Installing, packaging and the consumers' tests (make install, test-install).
+include mk/install.mk
 
 $(VENV)/.ready:
 	$(PYTHON) -m venv $(VENV)

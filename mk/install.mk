@@ -1,0 +1,1 @@
+# make install and friends: see issue 5.
