@@ -38,6 +38,11 @@
 #define DEFAULT_PARALLELISM 4
 
 /**
+ * Attempts per call by default: the first and two retries.
+ */
+#define DEFAULT_MAX_ATTEMPTS 3
+
+/**
  * The most parallel requests one bulk call makes; also the pool's size,
  * so that every worker keeps its connection.
  */
@@ -123,6 +128,24 @@ typedef enum {
    */
   VF_STATUS_INTERNAL = 15,
 } vf_status;
+
+/**
+ * Which certificates a TLS server must chain to. C callers pass the
+ * value as an `int` to `vf_config_set_tls_roots()`.
+ */
+typedef enum {
+  /**
+   * The operating system's store (the default, as a system library
+   * should): what the machine's administrator trusts, updated with the
+   * distribution.
+   */
+  VF_TLS_ROOTS_SYSTEM = 0,
+  /**
+   * Mozilla's roots, built into the library: for machines without a
+   * certificate store, such as minimal containers.
+   */
+  VF_TLS_ROOTS_MOZILLA = 1,
+} vf_tls_roots;
 
 /**
  * A Voucherify client: credentials, base URL and one pool of kept-alive
@@ -246,6 +269,37 @@ const char *vf_error_details(const vf_error *error);
 const char *vf_error_request_id(const vf_error *error);
 
 /**
+ * How many requests the call sent, retries included: 0 if it failed
+ * before sending anything (bad input), or if `error` is NULL.
+ */
+uint32_t vf_error_attempts(const vf_error *error);
+
+/**
+ * `Retry-After` of the last answer, in seconds (sent with 429), or -1 if
+ * absent or `error` is NULL. Retries already honoured it within the
+ * total timeout; this says how long to back off before trying again.
+ */
+int64_t vf_error_retry_after_s(const vf_error *error);
+
+/**
+ * `X-Rate-Limit-Limit` of the last answer (calls allowed per period), or
+ * -1 if absent or `error` is NULL.
+ */
+int64_t vf_error_rate_limit_limit(const vf_error *error);
+
+/**
+ * `X-Rate-Limit-Remaining` of the last answer (calls left in this
+ * period), or -1 if absent or `error` is NULL.
+ */
+int64_t vf_error_rate_limit_remaining(const vf_error *error);
+
+/**
+ * `X-Rate-Limit-Retry` of the last answer: when calls are allowed again,
+ * in Unix seconds; -1 if absent or `error` is NULL.
+ */
+int64_t vf_error_rate_limit_retry_at(const vf_error *error);
+
+/**
  * Frees an error object. NULL is accepted and ignored. Strings read from
  * it become invalid.
  */
@@ -345,6 +399,70 @@ vf_status vf_config_set_user_agent_suffix(vf_config *config,
 vf_status vf_config_load_env(vf_config *config, vf_error **err_out);
 
 /**
+ * Sets how many requests one call may send: 1 turns retries off; the
+ * default is 3. Retried are refused or reset connections, timeouts before
+ * any answer, and answers 429, 502, 503 and 504, with exponential backoff
+ * and full jitter (or the wait the server asks for with `Retry-After` or
+ * `X-Rate-Limit-Retry`), and never past the total timeout. Revoke is safe
+ * to repeat; a retried generate may mint a token that then simply expires.
+ */
+vf_status vf_config_set_max_attempts(vf_config *config, uint32_t attempts, vf_error **err_out);
+
+/**
+ * Sets the longest wait before the first retry, in milliseconds (default
+ * 200); each further retry may wait up to twice as long as the one before.
+ */
+vf_status vf_config_set_retry_base_delay_ms(vf_config *config,
+                                            uint32_t delay_ms,
+                                            vf_error **err_out);
+
+/**
+ * Sends every request through an HTTP proxy,
+ * `http://[user:password@]host:port`, tunnelled with CONNECT (so TLS stays
+ * end to end). NULL removes it (the default: no proxy, whatever the
+ * environment says). The URL, which may hold a password, never appears in
+ * any message.
+ */
+vf_status vf_config_set_proxy(vf_config *config, const char *proxy_url, vf_error **err_out);
+
+/**
+ * With `true`, takes the proxy from `HTTPS_PROXY`, `HTTP_PROXY` or
+ * `ALL_PROXY`, honouring `NO_PROXY`, when the client is built (replacing
+ * any `vf_config_set_proxy()`). Off by default.
+ */
+vf_status vf_config_set_proxy_from_env(vf_config *config, bool from_env, vf_error **err_out);
+
+/**
+ * Chooses the certificates TLS servers must chain to: a `vf_tls_roots`
+ * value passed as an `int`. `VF_TLS_ROOTS_SYSTEM` (the default) is the
+ * operating system's store, read once per process;
+ * `VF_TLS_ROOTS_MOZILLA` is Mozilla's list built into the library.
+ * Certificates are always verified.
+ */
+vf_status vf_config_set_tls_roots(vf_config *config, int roots, vf_error **err_out);
+
+/**
+ * Also trusts the certificates in a PEM file (a company CA, say), in
+ * addition to the roots chosen with `vf_config_set_tls_roots()`. The file
+ * is read by `vf_client_new()`, which fails with
+ * `VF_STATUS_INVALID_ARGUMENT` if it cannot be read or holds no
+ * certificate. NULL removes it.
+ */
+vf_status vf_config_set_ca_file(vf_config *config, const char *path, vf_error **err_out);
+
+/**
+ * Adds a header to every request. The credential headers (`X-App-Id`,
+ * `X-App-Token`) and those the library sets itself (`Content-Type`,
+ * `Content-Length`, `Transfer-Encoding`, `Host`, `Connection`) cannot be
+ * replaced: `VF_STATUS_INVALID_ARGUMENT`. The name must be an HTTP token
+ * and the value printable ASCII.
+ */
+vf_status vf_config_add_header(vf_config *config,
+                               const char *name,
+                               const char *value,
+                               vf_error **err_out);
+
+/**
  * Builds a client from `config`, which it copies: the caller still owns
  * `config` and may free it at once. On success `*client_out` receives the
  * new client, owned by the caller. Fails with `VF_STATUS_INVALID_ARGUMENT`
@@ -378,6 +496,18 @@ void vf_client_free(vf_client *client);
 vf_status vf_revoke_token(const vf_client *client, const char *access_token, vf_error **err_out);
 
 /**
+ * Reads the rate-limit headers of the latest answer this client received
+ * (from any thread): `X-Rate-Limit-Limit`, `X-Rate-Limit-Remaining` and
+ * `X-Rate-Limit-Retry` (Unix seconds). Each out-pointer may be NULL;
+ * each receives -1 when no answer carried that header yet. Thread-safe.
+ */
+vf_status vf_client_rate_limit(const vf_client *client,
+                               int64_t *limit_out,
+                               int64_t *remaining_out,
+                               int64_t *retry_at_out,
+                               vf_error **err_out);
+
+/**
  * Mints an access token: `POST /v1/oauth/token` with
  * `grant_type=client_credentials` and `scope`, a space-separated list
  * such as `"api"` or `"vouchers campaigns"` (never commas; values are not
@@ -408,7 +538,8 @@ vf_status vf_introspect_token(const vf_client *client,
 
 /**
  * Revokes `count` tokens, `parallelism` requests at a time over the
- * client's connection pool (0 means the default, 4; at most 32), for
+ * client's connection pool (0 means the default, 4; larger values are
+ * capped at 32), for
  * example to kill every token a service minted. Thread-safe.
  *
  * `tokens` is an array of `count` strings. `statuses_out` is an array of
@@ -526,8 +657,9 @@ vf_status vf_token_source_authorization(const vf_token_source *source,
 
 /**
  * Mints a new token now, whatever the state of the current one: call it
- * when a request made with the current token was answered 401.
- * Thread-safe.
+ * when a request made with the current token was answered 401. The
+ * previous token is not revoked (requests in flight may still carry it);
+ * it expires by itself. Thread-safe.
  */
 vf_status vf_token_source_refresh(const vf_token_source *source, vf_error **err_out);
 

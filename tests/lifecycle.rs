@@ -16,6 +16,8 @@ fn client_for(server: &StandIn) -> Arc<Client> {
     config.set_app_id(server.app_id()).unwrap();
     config.set_secret_key(server.secret_key()).unwrap();
     config.set_base_url(&server.base_url()).unwrap();
+    // Scripted failures here must reach the token source, not be retried away.
+    config.set_max_attempts(1).unwrap();
     Arc::new(Client::new(&config).unwrap())
 }
 

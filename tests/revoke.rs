@@ -16,6 +16,8 @@ fn config_for(server: &StandIn) -> Config {
     config.set_app_id(server.app_id()).unwrap();
     config.set_secret_key(server.secret_key()).unwrap();
     config.set_base_url(&server.base_url()).unwrap();
+    // One answer per call: these tests map answers; tests/resilience.rs retries.
+    config.set_max_attempts(1).unwrap();
     config
 }
 

@@ -3,6 +3,7 @@
 
 use std::fmt;
 use std::net::IpAddr;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::error::Error;
@@ -18,6 +19,39 @@ pub const CLUSTERS: [&str; 6] =
     ["api", "us1.api", "as1.api", "download", "us1.download", "as1.download"];
 /// The base URL used when neither a cluster nor a base URL is set.
 pub const DEFAULT_BASE_URL: &str = "https://api.voucherify.io";
+/// Attempts per call by default: the first and two retries.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+/// The first retry waits up to this long; each further one up to twice as long.
+pub const DEFAULT_RETRY_BASE_DELAY: Duration = Duration::from_millis(200);
+
+/// Which certificates a TLS server must chain to. C callers pass the
+/// value as an `int` to `vf_config_set_tls_roots()`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TlsRoots {
+    /// The operating system's store (the default, as a system library
+    /// should): what the machine's administrator trusts, updated with the
+    /// distribution.
+    System = 0,
+    /// Mozilla's roots, built into the library: for machines without a
+    /// certificate store, such as minimal containers.
+    Mozilla = 1,
+}
+
+impl TlsRoots {
+    pub fn from_code(code: i64) -> Option<TlsRoots> {
+        match code {
+            0 => Some(TlsRoots::System),
+            1 => Some(TlsRoots::Mozilla),
+            _ => None,
+        }
+    }
+}
+
+/// Request headers a caller may not set: the credentials, and what the
+/// library itself controls.
+const RESERVED_HEADERS: [&str; 7] =
+    ["x-app-id", "x-app-token", "content-type", "content-length", "transfer-encoding", "host", "connection"];
 
 /// A string that is never shown: Debug prints `<redacted>`.
 #[derive(Clone, PartialEq, Eq)]
@@ -47,6 +81,14 @@ pub struct Config {
     pub(crate) channel: Option<String>,
     pub(crate) user_agent_suffix: Option<String>,
     pub(crate) allow_insecure_http: bool,
+    pub(crate) max_attempts: u32,
+    pub(crate) retry_base_delay: Duration,
+    /// May hold the proxy's password.
+    pub(crate) proxy: Option<Secret>,
+    pub(crate) proxy_from_env: bool,
+    pub(crate) tls_roots: TlsRoots,
+    pub(crate) ca_file: Option<PathBuf>,
+    pub(crate) extra_headers: Vec<(String, String)>,
 }
 
 impl Default for Config {
@@ -60,6 +102,13 @@ impl Default for Config {
             channel: None,
             user_agent_suffix: None,
             allow_insecure_http: false,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            retry_base_delay: DEFAULT_RETRY_BASE_DELAY,
+            proxy: None,
+            proxy_from_env: false,
+            tls_roots: TlsRoots::System,
+            ca_file: None,
+            extra_headers: Vec::new(),
         }
     }
 }
@@ -134,6 +183,78 @@ impl Config {
     /// proxy on a trusted network, say). Credentials then travel in clear.
     pub fn set_allow_insecure_http(&mut self, allow: bool) {
         self.allow_insecure_http = allow;
+    }
+
+    /// How many requests one call may send (1 turns retries off). Retries
+    /// cover refused or reset connections, timeouts before an answer, and
+    /// 429, 502, 503 and 504 answers; never more than the total timeout.
+    pub fn set_max_attempts(&mut self, attempts: u32) -> Result<(), Error> {
+        if attempts == 0 {
+            return Err(invalid("at least one attempt is needed"));
+        }
+        self.max_attempts = attempts;
+        Ok(())
+    }
+
+    /// The longest wait before the first retry; it doubles for each further
+    /// one, and each wait is drawn at random below it (full jitter).
+    pub fn set_retry_base_delay_ms(&mut self, ms: u32) {
+        self.retry_base_delay = Duration::from_millis(ms.into());
+    }
+
+    /// Sends requests through an HTTP proxy, `http://[user:password@]host:port`
+    /// (tunnelled with CONNECT); `None` for none. Replaces proxy-from-environment.
+    pub fn set_proxy(&mut self, url: Option<&str>) -> Result<(), Error> {
+        if let Some(url) = url {
+            if url.chars().any(char::is_control) {
+                return Err(invalid("the proxy URL contains a control character"));
+            }
+            ureq::Proxy::new(url)
+                .map_err(|_| invalid("the proxy URL is not valid (expected http://[user:password@]host:port)"))?;
+        }
+        self.proxy = url.map(|u| Secret(u.to_owned()));
+        self.proxy_from_env = false;
+        Ok(())
+    }
+
+    /// Takes the proxy from `HTTPS_PROXY`, `HTTP_PROXY` or `ALL_PROXY`
+    /// (honouring `NO_PROXY`) when the client is built. Off by default: a
+    /// library does not silently obey the environment.
+    pub fn set_proxy_from_env(&mut self, from_env: bool) {
+        self.proxy_from_env = from_env;
+        if from_env {
+            self.proxy = None;
+        }
+    }
+
+    pub fn set_tls_roots(&mut self, roots: TlsRoots) {
+        self.tls_roots = roots;
+    }
+
+    /// Also trusts the certificates of a PEM file (a company CA, say); read
+    /// when the client is built. `None` removes it.
+    pub fn set_ca_file(&mut self, path: Option<&str>) -> Result<(), Error> {
+        if path.is_some_and(str::is_empty) {
+            return Err(invalid("the CA file path is empty"));
+        }
+        self.ca_file = path.map(PathBuf::from);
+        Ok(())
+    }
+
+    /// Adds a header to every request. It cannot replace the credential
+    /// headers or those the library sets itself.
+    pub fn add_header(&mut self, name: &str, value: &str) -> Result<(), Error> {
+        let valid_name = !name.is_empty()
+            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if !valid_name {
+            return Err(invalid("the header name is empty or not a valid HTTP token"));
+        }
+        if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
+            return Err(invalid(format!("the header {name} is set by the library and cannot be replaced")));
+        }
+        check_header_value("header value", value, true)?;
+        self.extra_headers.push((name.to_owned(), value.to_owned()));
+        Ok(())
     }
 
     /// Takes `VOUCHERIFY_APP_ID`, `VOUCHERIFY_SECRET_KEY`, and
@@ -309,6 +430,27 @@ mod tests {
         assert!(c.secret_key.is_none() && c.app_id.is_none());
         c.set_user_agent_suffix(Some("my-service/1.2 (ops)")).unwrap();
         assert!(c.set_channel(Some("x\ny")).is_err());
+    }
+
+    #[test]
+    fn extra_headers_cannot_replace_credentials_or_inject() {
+        let mut c = Config::new();
+        c.add_header("X-Request-Source", "billing").unwrap();
+        for name in ["X-App-Token", "x-app-id", "Content-Type", "Host", "", "Bad Name", "a:b", "é"] {
+            assert_eq!(c.add_header(name, "v").unwrap_err().status, Status::InvalidArgument, "{name:?}");
+        }
+        assert!(c.add_header("X-Ok", "a\r\nX-App-Token: evil").is_err());
+        assert_eq!(c.extra_headers, vec![("X-Request-Source".to_owned(), "billing".to_owned())]);
+    }
+
+    #[test]
+    fn proxy_urls_are_checked_and_never_shown() {
+        let mut c = Config::new();
+        c.set_proxy(Some("http://user:pa55word@127.0.0.1:3128")).unwrap();
+        assert!(!format!("{c:?}").contains("pa55word"));
+        let err = c.set_proxy(Some("http://u:pa55word@[::1")).unwrap_err();
+        assert!(!err.message.contains("pa55word"));
+        assert_eq!(c.set_max_attempts(0).unwrap_err().status, Status::InvalidArgument);
     }
 
     #[test]

@@ -45,6 +45,19 @@ impl ApiErrorBody {
     }
 }
 
+/// The rate-limit headers of an answer; `None` where a header was absent.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RateLimit {
+    /// `X-Rate-Limit-Limit`: calls allowed per period.
+    pub limit: Option<i64>,
+    /// `X-Rate-Limit-Remaining`: calls left in this period.
+    pub remaining: Option<i64>,
+    /// `X-Rate-Limit-Retry`: when calls are allowed again, Unix seconds.
+    pub retry_at: Option<i64>,
+    /// `Retry-After`: seconds to wait, sent once a limit was hit.
+    pub retry_after: Option<i64>,
+}
+
 /// A failed call: a status to branch on, a message to log, and what the
 /// server said. It never holds the secret key or an access token.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,12 +68,23 @@ pub struct Error {
     pub http_status: u16,
     /// The parsed error body, when there was one.
     pub body: ApiErrorBody,
+    /// Requests sent, retries included; 0 when bad input stopped the call.
+    pub attempts: u32,
+    /// The rate-limit headers of the last answer.
+    pub rate_limit: RateLimit,
 }
 
 impl Error {
     /// An error that happened before or instead of an HTTP answer.
     pub fn new(status: Status, message: impl Into<String>) -> Error {
-        Error { status, message: message.into(), http_status: 0, body: ApiErrorBody::default() }
+        Error {
+            status,
+            message: message.into(),
+            http_status: 0,
+            body: ApiErrorBody::default(),
+            attempts: 0,
+            rate_limit: RateLimit::default(),
+        }
     }
 
     /// An error for an HTTP answer: the message names the endpoint, the
@@ -86,7 +110,7 @@ impl Error {
         if let Some(id) = &body.request_id {
             message.push_str(&format!(" [request_id {id}]"));
         }
-        Error { status, message, http_status, body }
+        Error { http_status, body, ..Error::new(status, message) }
     }
 }
 

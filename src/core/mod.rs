@@ -7,10 +7,14 @@ mod resolver;
 mod status;
 mod token;
 mod token_source;
+mod transport;
 
 pub use client::{Client, DEFAULT_PARALLELISM, MAX_PARALLELISM, VERSION};
-pub use config::{Config, CLUSTERS, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_TIMEOUT};
-pub use error::{ApiErrorBody, Error};
+pub use config::{
+    Config, TlsRoots, CLUSTERS, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS, DEFAULT_RETRY_BASE_DELAY,
+    DEFAULT_TIMEOUT,
+};
+pub use error::{ApiErrorBody, Error, RateLimit};
 pub use status::Status;
 pub use token::{Introspection, Token};
 pub use token_source::{TokenSource, DEFAULT_REFRESH_MARGIN};

@@ -74,6 +74,29 @@ pub unsafe extern "C" fn vf_revoke_token(
     })
 }
 
+/// Reads the rate-limit headers of the latest answer this client received
+/// (from any thread): `X-Rate-Limit-Limit`, `X-Rate-Limit-Remaining` and
+/// `X-Rate-Limit-Retry` (Unix seconds). Each out-pointer may be NULL;
+/// each receives -1 when no answer carried that header yet. Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn vf_client_rate_limit(
+    client: *const vf_client,
+    limit_out: *mut i64,
+    remaining_out: *mut i64,
+    retry_at_out: *mut i64,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        let rate_limit = ref_arg(client, "client")?.inner.last_rate_limit();
+        for (out, value) in [(limit_out, rate_limit.limit), (remaining_out, rate_limit.remaining), (retry_at_out, rate_limit.retry_at)] {
+            if let Some(out) = out.as_mut() {
+                *out = value.unwrap_or(-1);
+            }
+        }
+        Ok(())
+    })
+}
+
 /// Mints an access token: `POST /v1/oauth/token` with
 /// `grant_type=client_credentials` and `scope`, a space-separated list
 /// such as `"api"` or `"vouchers campaigns"` (never commas; values are not
@@ -130,7 +153,8 @@ pub unsafe extern "C" fn vf_introspect_token(
 }
 
 /// Revokes `count` tokens, `parallelism` requests at a time over the
-/// client's connection pool (0 means the default, 4; at most 32), for
+/// client's connection pool (0 means the default, 4; larger values are
+/// capped at 32), for
 /// example to kill every token a service minted. Thread-safe.
 ///
 /// `tokens` is an array of `count` strings. `statuses_out` is an array of

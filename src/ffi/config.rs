@@ -1,9 +1,9 @@
 //! `vf_config`: the settings a client is built from.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_int};
 
 use super::{boundary, boundary_value, free_object, mut_arg, optional_str_arg, str_arg, vf_error};
-use crate::core::{Config, Status};
+use crate::core::{Config, Error, Status, TlsRoots};
 
 /// Settings for `vf_client_new()`: credentials, where to send requests,
 /// timeouts and extra headers. Created by `vf_config_new()`, freed by the
@@ -170,4 +170,117 @@ pub unsafe extern "C" fn vf_config_set_user_agent_suffix(
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_load_env(config: *mut vf_config, err_out: *mut *mut vf_error) -> Status {
     boundary(err_out, || unsafe { mut_arg(config, "config")?.inner.load_env() })
+}
+
+/// Sets how many requests one call may send: 1 turns retries off; the
+/// default is 3. Retried are refused or reset connections, timeouts before
+/// any answer, and answers 429, 502, 503 and 504, with exponential backoff
+/// and full jitter (or the wait the server asks for with `Retry-After` or
+/// `X-Rate-Limit-Retry`), and never past the total timeout. Revoke is safe
+/// to repeat; a retried generate may mint a token that then simply expires.
+#[no_mangle]
+pub unsafe extern "C" fn vf_config_set_max_attempts(
+    config: *mut vf_config,
+    attempts: u32,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe { mut_arg(config, "config")?.inner.set_max_attempts(attempts) })
+}
+
+/// Sets the longest wait before the first retry, in milliseconds (default
+/// 200); each further retry may wait up to twice as long as the one before.
+#[no_mangle]
+pub unsafe extern "C" fn vf_config_set_retry_base_delay_ms(
+    config: *mut vf_config,
+    delay_ms: u32,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        mut_arg(config, "config")?.inner.set_retry_base_delay_ms(delay_ms);
+        Ok(())
+    })
+}
+
+/// Sends every request through an HTTP proxy,
+/// `http://[user:password@]host:port`, tunnelled with CONNECT (so TLS stays
+/// end to end). NULL removes it (the default: no proxy, whatever the
+/// environment says). The URL, which may hold a password, never appears in
+/// any message.
+#[no_mangle]
+pub unsafe extern "C" fn vf_config_set_proxy(
+    config: *mut vf_config,
+    proxy_url: *const c_char,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        mut_arg(config, "config")?.inner.set_proxy(optional_str_arg(proxy_url, "proxy_url")?)
+    })
+}
+
+/// With `true`, takes the proxy from `HTTPS_PROXY`, `HTTP_PROXY` or
+/// `ALL_PROXY`, honouring `NO_PROXY`, when the client is built (replacing
+/// any `vf_config_set_proxy()`). Off by default.
+#[no_mangle]
+pub unsafe extern "C" fn vf_config_set_proxy_from_env(
+    config: *mut vf_config,
+    from_env: bool,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        mut_arg(config, "config")?.inner.set_proxy_from_env(from_env);
+        Ok(())
+    })
+}
+
+/// Chooses the certificates TLS servers must chain to: a `vf_tls_roots`
+/// value passed as an `int`. `VF_TLS_ROOTS_SYSTEM` (the default) is the
+/// operating system's store, read once per process;
+/// `VF_TLS_ROOTS_MOZILLA` is Mozilla's list built into the library.
+/// Certificates are always verified.
+#[no_mangle]
+pub unsafe extern "C" fn vf_config_set_tls_roots(
+    config: *mut vf_config,
+    roots: c_int,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        let config = mut_arg(config, "config")?;
+        let roots = TlsRoots::from_code(roots.into())
+            .ok_or_else(|| Error::new(Status::InvalidArgument, format!("unknown vf_tls_roots value {roots}")))?;
+        config.inner.set_tls_roots(roots);
+        Ok(())
+    })
+}
+
+/// Also trusts the certificates in a PEM file (a company CA, say), in
+/// addition to the roots chosen with `vf_config_set_tls_roots()`. The file
+/// is read by `vf_client_new()`, which fails with
+/// `VF_STATUS_INVALID_ARGUMENT` if it cannot be read or holds no
+/// certificate. NULL removes it.
+#[no_mangle]
+pub unsafe extern "C" fn vf_config_set_ca_file(
+    config: *mut vf_config,
+    path: *const c_char,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        mut_arg(config, "config")?.inner.set_ca_file(optional_str_arg(path, "path")?)
+    })
+}
+
+/// Adds a header to every request. The credential headers (`X-App-Id`,
+/// `X-App-Token`) and those the library sets itself (`Content-Type`,
+/// `Content-Length`, `Transfer-Encoding`, `Host`, `Connection`) cannot be
+/// replaced: `VF_STATUS_INVALID_ARGUMENT`. The name must be an HTTP token
+/// and the value printable ASCII.
+#[no_mangle]
+pub unsafe extern "C" fn vf_config_add_header(
+    config: *mut vf_config,
+    name: *const c_char,
+    value: *const c_char,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        mut_arg(config, "config")?.inner.add_header(str_arg(name, "name")?, str_arg(value, "value")?)
+    })
 }

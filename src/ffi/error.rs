@@ -4,7 +4,7 @@ use std::ffi::{c_char, c_int, CString};
 use std::ptr;
 
 use super::{boundary_value, c_string, field, free_object};
-use crate::core::{Error, Status};
+use crate::core::{Error, RateLimit, Status};
 
 /// Details of a failed call, returned through a `vf_error **err_out`
 /// argument and owned by the caller, who frees it with `vf_error_free()`.
@@ -20,6 +20,8 @@ pub struct vf_error {
     api_message: Option<CString>,
     details: Option<CString>,
     request_id: Option<CString>,
+    attempts: u32,
+    rate_limit: RateLimit,
 }
 
 impl vf_error {
@@ -32,6 +34,8 @@ impl vf_error {
             api_message: e.body.message.as_deref().map(c_string),
             details: e.body.details.as_deref().map(c_string),
             request_id: e.body.request_id.as_deref().map(c_string),
+            attempts: e.attempts,
+            rate_limit: e.rate_limit,
         };
         Box::into_raw(Box::new(object))
     }
@@ -89,6 +93,42 @@ pub unsafe extern "C" fn vf_error_details(error: *const vf_error) -> *const c_ch
 #[no_mangle]
 pub unsafe extern "C" fn vf_error_request_id(error: *const vf_error) -> *const c_char {
     field(error, ptr::null(), |e| optional(&e.request_id))
+}
+
+/// How many requests the call sent, retries included: 0 if it failed
+/// before sending anything (bad input), or if `error` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn vf_error_attempts(error: *const vf_error) -> u32 {
+    field(error, 0, |e| e.attempts)
+}
+
+/// `Retry-After` of the last answer, in seconds (sent with 429), or -1 if
+/// absent or `error` is NULL. Retries already honoured it within the
+/// total timeout; this says how long to back off before trying again.
+#[no_mangle]
+pub unsafe extern "C" fn vf_error_retry_after_s(error: *const vf_error) -> i64 {
+    field(error, -1, |e| e.rate_limit.retry_after.unwrap_or(-1))
+}
+
+/// `X-Rate-Limit-Limit` of the last answer (calls allowed per period), or
+/// -1 if absent or `error` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn vf_error_rate_limit_limit(error: *const vf_error) -> i64 {
+    field(error, -1, |e| e.rate_limit.limit.unwrap_or(-1))
+}
+
+/// `X-Rate-Limit-Remaining` of the last answer (calls left in this
+/// period), or -1 if absent or `error` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn vf_error_rate_limit_remaining(error: *const vf_error) -> i64 {
+    field(error, -1, |e| e.rate_limit.remaining.unwrap_or(-1))
+}
+
+/// `X-Rate-Limit-Retry` of the last answer: when calls are allowed again,
+/// in Unix seconds; -1 if absent or `error` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn vf_error_rate_limit_retry_at(error: *const vf_error) -> i64 {
+    field(error, -1, |e| e.rate_limit.retry_at.unwrap_or(-1))
 }
 
 /// Frees an error object. NULL is accepted and ignored. Strings read from

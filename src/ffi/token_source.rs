@@ -113,8 +113,9 @@ pub unsafe extern "C" fn vf_token_source_authorization(
 }
 
 /// Mints a new token now, whatever the state of the current one: call it
-/// when a request made with the current token was answered 401.
-/// Thread-safe.
+/// when a request made with the current token was answered 401. The
+/// previous token is not revoked (requests in flight may still carry it);
+/// it expires by itself. Thread-safe.
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_refresh(source: *const vf_token_source, err_out: *mut *mut vf_error) -> Status {
     boundary(err_out, || unsafe {

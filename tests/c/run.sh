@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds and runs the C side of libvoucherify: the header compiled alone as
-# C99 and C++, the test program tests/c/test_capi.c and the sample
-# bindings/c/revoke_token.c, both under valgrind against the local stand-in.
+# C99 and C++, the test programs tests/c/test_capi.c and
+# tests/c/test_lifecycle.c and the samples bindings/c/revoke_token.c and
+# bindings/c/lifecycle.c, all under valgrind against the local stand-in.
 #
 #   tests/c/run.sh            (from anywhere; VF_SKIP_CARGO=1 skips cargo build)
 #
@@ -49,9 +50,11 @@ if [ "${1:-}" != --under-standin ]; then
     g++ -std=$std -Wall -Wextra -Werror -pedantic -Iinclude -c "$out/header_check.cpp" -o "$out/header_check_$std.o"
   done
 
-  echo "== compiling the sample and the test program"
+  echo "== compiling the samples and the test programs"
   gcc "${cflags[@]}" bindings/c/revoke_token.c -o "$out/revoke_token" "${link[@]}"
+  gcc "${cflags[@]}" bindings/c/lifecycle.c -o "$out/lifecycle" "${link[@]}"
   gcc "${cflags[@]}" -pthread tests/c/test_capi.c -o "$out/test_capi" "${link[@]}"
+  gcc "${cflags[@]}" -pthread tests/c/test_lifecycle.c -o "$out/test_lifecycle" "${link[@]}"
 
   exec scripts/with-standin -- bash "$root/tests/c/run.sh" --under-standin
 fi
@@ -62,6 +65,15 @@ problem() { echo "tests/c/run.sh: FAILED: $*" >&2; failures=$((failures + 1)); }
 
 echo "== test_capi under valgrind"
 "${valgrind[@]}" "$out/test_capi" || problem "test_capi exited $? (1: a test failed, 99: valgrind found errors)"
+
+echo "== test_lifecycle under valgrind"
+"${valgrind[@]}" "$out/test_lifecycle" || problem "test_lifecycle exited $? (1: a test failed, 99: valgrind found errors)"
+
+# Refreshing before expiry needs tokens that expire within seconds: a second
+# stand-in, whose own VF_STANDIN_URL the test sees.
+echo "== test_lifecycle --short-lived under valgrind, tokens living 3 s"
+scripts/with-standin --token-lifetime 3 -- "${valgrind[@]}" "$out/test_lifecycle" --short-lived ||
+  problem "test_lifecycle --short-lived exited $? (1: a test failed, 99: valgrind found errors)"
 
 echo "== sample revoke_token under valgrind"
 token=$(python3 -c '
@@ -86,6 +98,13 @@ run_sample 3 "not found or already revoked" "$token"
 run_sample 1 "VF_STATUS_SERVER_ERROR" fault-status-503
 run_sample 2 "usage"
 VOUCHERIFY_SECRET_KEY=wrong-secret run_sample 1 "VF_STATUS_UNAUTHORIZED" "$token"
+
+echo "== sample lifecycle under valgrind"
+got=0
+output=$("${valgrind[@]}" -q "$out/lifecycle" 2>&1) || got=$?
+printf '%s\n' "$output" | sed 's/^/    /'
+[ "$got" = 0 ] || problem "lifecycle exited $got, expected 0"
+grep -qF "is not active" <<<"$output" || problem "lifecycle did not report the revoked token inactive"
 
 if [ "$failures" -ne 0 ]; then
   echo "== C tests: $failures step(s) failed" >&2

@@ -1,4 +1,4 @@
-"""Python binding for libvoucherify: revoke Voucherify OAuth 2.0 tokens.
+"""Python binding for libvoucherify: mint, inspect and revoke Voucherify OAuth 2.0 tokens.
 
 A thin ctypes layer over the library's C API (include/voucherify.h)::
 
@@ -9,6 +9,10 @@ A thin ctypes layer over the library's C API (include/voucherify.h)::
             client.revoke(token)
         except libvoucherify.TokenNotFoundError:
             pass  # unknown, expired or already revoked: nothing left to do
+
+        # A token source mints once, reuses the token and renews it in time.
+        with client.token_source("api") as source:
+            headers = {"Authorization": source.authorization()}
 
 The library is found through, in order: the environment variable
 ``LIBVOUCHERIFY_PATH`` (a file path; if set, it is the only candidate), the
@@ -23,8 +27,9 @@ import ctypes.util
 import enum
 import os
 import threading
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Type, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, Type, TypeVar, Union
 
 __all__ = [
     "Status",
@@ -44,9 +49,14 @@ __all__ = [
     "TlsError",
     "PanicError",
     "InternalError",
+    "ClosedError",
     "ClientClosedError",
+    "TokenSourceClosedError",
     "ERRORS_BY_STATUS",
+    "Token",
+    "RevokeResult",
     "Client",
+    "TokenSource",
     "version",
     "status_name",
 ]
@@ -105,12 +115,25 @@ class _Error(ctypes.Structure):
     """Opaque vf_error."""
 
 
+class _Token(ctypes.Structure):
+    """Opaque vf_token."""
+
+
+class _TokenSource(ctypes.Structure):
+    """Opaque vf_token_source."""
+
+
 _ConfigP = ctypes.POINTER(_Config)
 _ClientP = ctypes.POINTER(_Client)
 _ErrorP = ctypes.POINTER(_Error)
+_TokenP = ctypes.POINTER(_Token)
+_SourceP = ctypes.POINTER(_TokenSource)
 _ErrorOut = ctypes.POINTER(_ErrorP)
 _c_status = ctypes.c_int  # vf_status is a C enum: int-sized
 _c_str = ctypes.c_char_p
+# Owned strings (char **out) are read as void*: c_char_p would copy them into
+# bytes and lose the pointer that vf_string_free needs.
+_OwnedStrOut = ctypes.POINTER(ctypes.c_void_p)
 
 _lib = _load_library()
 
@@ -142,6 +165,40 @@ _SIGNATURES = [
     ("vf_client_new", _c_status, [_ConfigP, ctypes.POINTER(_ClientP), _ErrorOut]),
     ("vf_client_free", None, [_ClientP]),
     ("vf_revoke_token", _c_status, [_ClientP, _c_str, _ErrorOut]),
+    ("vf_generate_token", _c_status, [_ClientP, _c_str, ctypes.POINTER(_TokenP), _ErrorOut]),
+    (
+        "vf_introspect_token",
+        _c_status,
+        [_ClientP, _c_str, ctypes.POINTER(ctypes.c_bool), ctypes.POINTER(_TokenP), _ErrorOut],
+    ),
+    (
+        "vf_revoke_tokens",
+        _c_status,
+        [
+            _ClientP,
+            ctypes.POINTER(_c_str),
+            ctypes.c_size_t,
+            ctypes.c_uint32,
+            ctypes.POINTER(_c_status),
+            ctypes.POINTER(_ErrorP),
+            _ErrorOut,
+        ],
+    ),
+    ("vf_token_access_token", _c_str, [_TokenP]),
+    ("vf_token_client_id", _c_str, [_TokenP]),
+    ("vf_token_scope", _c_str, [_TokenP]),
+    ("vf_token_type", _c_str, [_TokenP]),
+    ("vf_token_expires_at", ctypes.c_int64, [_TokenP]),
+    ("vf_token_expires_in", ctypes.c_int64, [_TokenP]),
+    ("vf_token_free", None, [_TokenP]),
+    ("vf_string_free", None, [ctypes.c_void_p]),
+    ("vf_token_source_new", _c_status, [_ClientP, _c_str, ctypes.POINTER(_SourceP), _ErrorOut]),
+    ("vf_token_source_set_refresh_margin_ms", _c_status, [_SourceP, ctypes.c_uint32, _ErrorOut]),
+    ("vf_token_source_set_revoke_on_free", _c_status, [_SourceP, ctypes.c_bool, _ErrorOut]),
+    ("vf_token_source_access_token", _c_status, [_SourceP, _OwnedStrOut, _ErrorOut]),
+    ("vf_token_source_authorization", _c_status, [_SourceP, _OwnedStrOut, _ErrorOut]),
+    ("vf_token_source_refresh", _c_status, [_SourceP, _ErrorOut]),
+    ("vf_token_source_free", None, [_SourceP]),
 ]
 
 for _name, _restype, _argtypes in _SIGNATURES:
@@ -278,8 +335,16 @@ class InternalError(VoucherifyError):
     """An internal failure that is none of the above."""
 
 
-class ClientClosedError(ValueError):
-    """The client was used after close(), like I/O on a closed file."""
+class ClosedError(ValueError):
+    """An object was used after close(), like I/O on a closed file."""
+
+
+class ClientClosedError(ClosedError):
+    """A :class:`Client` was used after close()."""
+
+
+class TokenSourceClosedError(ClosedError):
+    """A :class:`TokenSource` was used after close()."""
 
 
 ERRORS_BY_STATUS: Dict[Status, Type[VoucherifyError]] = {
@@ -395,7 +460,147 @@ def status_name(status: int) -> str:
     return raw.decode("ascii")
 
 
-class Client:
+@dataclass(frozen=True)
+class Token:
+    """An access token and what Voucherify said about it.
+
+    ``access_token`` is a secret: it is left out of ``repr()`` so that
+    logging a token object does not leak it. ``expires_at`` is Unix seconds
+    by Voucherify's clock; ``expires_in`` the seconds it had left when
+    Voucherify answered (900 for a new token), which does not depend on the
+    two clocks agreeing.
+    """
+
+    access_token: str = field(repr=False)
+    client_id: str
+    scope: str
+    token_type: str
+    expires_at: int
+    expires_in: int
+
+
+@dataclass(frozen=True)
+class RevokeResult:
+    """The outcome of one token in :meth:`Client.revoke_many`.
+
+    ``status`` is ``Status.OK`` or the failure's status; ``error`` is the
+    exception that :meth:`Client.revoke` would have raised for that token
+    (a :class:`TokenNotFoundError` for a 404), or None when revoked.
+    """
+
+    status: Union[Status, int]
+    error: Optional[VoucherifyError] = None
+
+    @property
+    def ok(self) -> bool:
+        """True if Voucherify revoked the token."""
+        return self.status == Status.OK
+
+    @property
+    def not_found(self) -> bool:
+        """True if the token was unknown, expired or already revoked (404)."""
+        return self.status == Status.TOKEN_NOT_FOUND
+
+
+def _token_from(ptr: "ctypes._Pointer[_Token]") -> Token:
+    """Copies a vf_token into a Token and frees it."""
+    try:
+        return Token(
+            access_token=_decode(_lib.vf_token_access_token(ptr)) or "",
+            client_id=_decode(_lib.vf_token_client_id(ptr)) or "",
+            scope=_decode(_lib.vf_token_scope(ptr)) or "",
+            token_type=_decode(_lib.vf_token_type(ptr)) or "",
+            expires_at=_lib.vf_token_expires_at(ptr),
+            expires_in=_lib.vf_token_expires_in(ptr),
+        )
+    finally:
+        _lib.vf_token_free(ptr)
+
+
+def _scope_string(scope: Union[str, Sequence[str]]) -> bytes:
+    # OAuth scopes are space-separated; commas are left for Voucherify to refuse.
+    if not isinstance(scope, str):
+        parts = list(scope)
+        for part in parts:
+            if not isinstance(part, str):
+                raise TypeError(f"scope items must be str, not {type(part).__name__}")
+        scope = " ".join(parts)
+    return _to_c_string("scope", scope)
+
+
+def _take_owned_string(ptr: ctypes.c_void_p) -> str:
+    """Copies a string the library returned as owned, then frees it."""
+    try:
+        return ctypes.string_at(ptr).decode("utf-8")
+    finally:
+        _lib.vf_string_free(ptr)
+
+
+_Self = TypeVar("_Self", bound="_Owned")
+
+
+class _Owned:
+    """A C handle that calls borrow and ``close()`` frees once they end.
+
+    ctypes releases the GIL during calls, so another thread may close while
+    a call runs: ``close()`` takes the handle away, then waits for the count
+    of running calls to drop to zero before freeing it.
+    """
+
+    _handle: "Optional[ctypes._Pointer[Any]]" = None  # set last; __del__ may see it unset
+    _closed_error: Type[ClosedError] = ClosedError
+
+    def _init_owned(self, free: Callable[..., None]) -> None:
+        # Kept on self so __del__ works at interpreter shutdown, when globals may be gone.
+        self._free = free
+        self._cond = threading.Condition()
+        self._active_calls = 0
+
+    def close(self) -> None:
+        """Frees the object after calls in progress end. Idempotent."""
+        with self._cond:
+            handle, self._handle = self._handle, None
+            while self._active_calls:
+                self._cond.wait()
+        if handle:
+            self._free(handle)
+
+    @property
+    def closed(self) -> bool:
+        return not self._handle
+
+    def __enter__(self: _Self) -> _Self:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def __del__(self) -> None:
+        # No call can be running: it would hold a reference to self.
+        handle, self._handle = self._handle, None
+        if handle:
+            self._free(handle)
+
+    def __repr__(self) -> str:
+        # Deliberately shows no credentials, tokens or configuration.
+        state = "closed" if self.closed else "open"
+        return f"<libvoucherify.{type(self).__name__} {state} at {id(self):#x}>"
+
+    def _begin_call(self) -> "ctypes._Pointer[Any]":
+        with self._cond:
+            if not self._handle:
+                raise self._closed_error(f"operation on a closed libvoucherify.{type(self).__name__}")
+            self._active_calls += 1
+            return self._handle
+
+    def _end_call(self) -> None:
+        with self._cond:
+            self._active_calls -= 1
+            if not self._active_calls:
+                self._cond.notify_all()
+
+
+class Client(_Owned):
     """A Voucherify client holding credentials and a pool of connections.
 
     Arguments given explicitly override what ``from_env=True`` reads from
@@ -412,7 +617,7 @@ class Client:
     is freed when garbage-collected.
     """
 
-    _handle: "Optional[ctypes._Pointer[_Client]]" = None  # set last in __init__; __del__ may see it unset
+    _closed_error = ClientClosedError
 
     def __init__(
         self,
@@ -430,10 +635,7 @@ class Client:
     ) -> None:
         if cluster is not None and base_url is not None:
             raise _invalid("configuration", "give cluster or base_url, not both")
-        # Kept so __del__ works at interpreter shutdown, when globals may be gone.
-        self._free = _lib.vf_client_free
-        self._cond = threading.Condition()
-        self._active_calls = 0
+        self._init_owned(_lib.vf_client_free)
 
         config = _lib.vf_config_new()
         if not config:
@@ -484,45 +686,182 @@ class Client:
         finally:
             self._end_call()
 
-    def close(self) -> None:
-        """Frees the client after calls in progress end. Idempotent."""
-        with self._cond:
-            handle, self._handle = self._handle, None
-            while self._active_calls:
-                self._cond.wait()
-        if handle:
-            self._free(handle)
+    def generate(self, scope: Union[str, Sequence[str]]) -> Token:
+        """Mints a new access token for ``scope``.
 
-    @property
-    def closed(self) -> bool:
-        return not self._handle
+        ``scope`` is a space-separated string such as ``"api"`` or a
+        sequence such as ``["vouchers", "campaigns"]``, joined with spaces.
+        Scopes are not checked here: Voucherify refuses unknown ones (and
+        comma-separated lists) with :class:`BadRequestError`, key
+        ``invalid_scope``. Tokens live 900 s and a project may hold at most
+        1000 live ones: prefer a :meth:`token_source`, which reuses them.
+        """
+        scope_c = _scope_string(scope)
+        out = _TokenP()
+        handle = self._begin_call()
+        try:
+            _call(_lib.vf_generate_token, handle, scope_c, ctypes.byref(out))
+        finally:
+            self._end_call()
+        return _token_from(out)
 
-    def __enter__(self) -> "Client":
-        return self
+    def introspect(self, access_token: Union[str, bytes]) -> Optional[Token]:
+        """Returns the token's details if it is active, else None.
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.close()
+        An unknown, expired or revoked token is a normal answer (None), not
+        an exception; exceptions mean the question could not be answered.
+        """
+        token = _to_c_string("access token", access_token, allow_bytes=True)
+        active = ctypes.c_bool(False)
+        out = _TokenP()
+        handle = self._begin_call()
+        try:
+            _call(_lib.vf_introspect_token, handle, token, ctypes.byref(active), ctypes.byref(out))
+        finally:
+            self._end_call()
+        if not out:  # the library gives details only for an active token
+            return None
+        details = _token_from(out)  # copies and frees it, whatever active says
+        return details if active.value else None
 
-    def __del__(self) -> None:
-        # No call can be running: it would hold a reference to self.
-        handle, self._handle = self._handle, None
-        if handle:
-            self._free(handle)
+    def revoke_many(
+        self, tokens: Sequence[Union[str, bytes]], parallelism: int = 0
+    ) -> List[RevokeResult]:
+        """Revokes many tokens, ``parallelism`` requests at a time.
 
-    def __repr__(self) -> str:
-        # Deliberately shows no credentials and no configuration.
-        state = "closed" if self.closed else "open"
-        return f"<libvoucherify.Client {state} at {id(self):#x}>"
+        ``parallelism`` 0 means the library's default (4); larger values
+        than 32 are capped at 32.
+        Returns one :class:`RevokeResult` per token, in input order, whatever
+        the outcomes: a failure for one token is reported in its result, not
+        raised. Invalid entries (empty, control or NUL characters, not UTF-8)
+        get ``INVALID_ARGUMENT`` or ``INVALID_UTF8`` and are not sent.
+        Raises only for a non-str/bytes entry (TypeError), a bad
+        ``parallelism`` or a closed client.
+        """
+        parallelism = _to_uint32("parallelism", parallelism)
+        count = len(tokens)
+        encoded: List[Optional[bytes]] = []
+        # Entries C cannot even receive (a NUL would silently cut them) are
+        # judged here and sent to C as NULL; their outcome is overwritten below.
+        local_errors: Dict[int, InvalidArgumentError] = {}
+        for i, token in enumerate(tokens):
+            try:
+                encoded.append(_to_c_string("access token", token, allow_bytes=True))
+            except InvalidArgumentError as e:
+                encoded.append(None)
+                local_errors[i] = e
+        c_tokens = (_c_str * count)(*encoded)
+        statuses = (_c_status * count)()
+        errors = (_ErrorP * count)()  # zero-filled: NULL until written
+        handle = self._begin_call()
+        try:
+            # count 0 still goes to C: it checks the client and parallelism.
+            _call(_lib.vf_revoke_tokens, handle, c_tokens, count, parallelism, statuses, errors)
+        finally:
+            self._end_call()
 
-    def _begin_call(self) -> "ctypes._Pointer[_Client]":
-        with self._cond:
-            if not self._handle:
-                raise ClientClosedError("operation on a closed libvoucherify.Client")
-            self._active_calls += 1
-            return self._handle
+        results: List[RevokeResult] = []
+        for i in range(count):
+            status = statuses[i]
+            error: Optional[VoucherifyError] = None
+            if status == Status.OK:
+                _lib.vf_error_free(errors[i])  # NULL by contract; freed to be safe
+            else:
+                error = _error_from(status, errors[i])  # frees it
+            if i in local_errors:
+                error = local_errors[i]
+                status = error.status
+            results.append(RevokeResult(_to_status(status), error))
+        return results
 
-    def _end_call(self) -> None:
-        with self._cond:
-            self._active_calls -= 1
-            if not self._active_calls:
-                self._cond.notify_all()
+    def token_source(
+        self,
+        scope: Union[str, Sequence[str]],
+        *,
+        refresh_margin_s: float = 60,
+        revoke_on_close: bool = True,
+    ) -> "TokenSource":
+        """A :class:`TokenSource` on this client; see there for the arguments."""
+        return TokenSource(
+            self, scope, refresh_margin_s=refresh_margin_s, revoke_on_close=revoke_on_close
+        )
+
+
+class TokenSource(_Owned):
+    """Hands out a valid access token: mints once, caches, renews in time.
+
+    The token is replaced ``refresh_margin_s`` seconds before it expires
+    (the library never uses more than half a token's lifetime). When many
+    threads ask while a new token is due, one request is sent and the others
+    wait for it; if a renewal fails while the current token is still valid,
+    that token is handed out and the next call tries again.
+
+    ``close()`` (or leaving a ``with`` block) revokes the token this source
+    minted unless ``revoke_on_close=False``: restarts then do not pile up
+    live tokens toward the project's limit of 1000. That is one request,
+    bounded by the client's timeout, and its failure is ignored. A source
+    forgotten without ``close()`` is freed, and its token revoked, when
+    garbage-collected.
+
+    The source keeps the client's connection pool alive, so the
+    :class:`Client` may be closed first. It may be shared by any number of
+    threads; ``close()`` waits for calls in progress.
+    """
+
+    _closed_error = TokenSourceClosedError
+
+    def __init__(
+        self,
+        client: Client,
+        scope: Union[str, Sequence[str]],
+        *,
+        refresh_margin_s: float = 60,
+        revoke_on_close: bool = True,
+    ) -> None:
+        scope_c = _scope_string(scope)
+        if isinstance(refresh_margin_s, bool) or not isinstance(refresh_margin_s, (int, float)):
+            raise TypeError(f"refresh_margin_s must be a number, not {type(refresh_margin_s).__name__}")
+        if not 0 <= refresh_margin_s * 1000 <= 0xFFFF_FFFF:  # also refuses NaN
+            raise _invalid("refresh_margin_s", f"{refresh_margin_s} is out of range")
+        margin_ms = round(refresh_margin_s * 1000)
+        self._init_owned(_lib.vf_token_source_free)
+
+        source = _SourceP()
+        client_handle = client._begin_call()
+        try:
+            _call(_lib.vf_token_source_new, client_handle, scope_c, ctypes.byref(source))
+        finally:
+            client._end_call()
+        try:
+            # The setters must run before the source is shared: here, still private.
+            _call(_lib.vf_token_source_set_refresh_margin_ms, source, margin_ms)
+            _call(_lib.vf_token_source_set_revoke_on_free, source, bool(revoke_on_close))
+        except BaseException:
+            _lib.vf_token_source_free(source)  # has minted nothing: no request
+            raise
+        self._handle = source
+
+    def access_token(self) -> str:
+        """A valid access token, minted or renewed if needed. Do not log it."""
+        return self._owned_string(_lib.vf_token_source_access_token)
+
+    def authorization(self) -> str:
+        """The ``Authorization`` header value: ``"Bearer <token>"``."""
+        return self._owned_string(_lib.vf_token_source_authorization)
+
+    def refresh(self) -> None:
+        """Mints a new token now: call it when a request with the current one got 401."""
+        handle = self._begin_call()
+        try:
+            _call(_lib.vf_token_source_refresh, handle)
+        finally:
+            self._end_call()
+
+    def _owned_string(self, func: Callable[..., int]) -> str:
+        out = ctypes.c_void_p()
+        handle = self._begin_call()
+        try:
+            _call(func, handle, ctypes.byref(out))
+        finally:
+            self._end_call()
+        return _take_owned_string(out)

@@ -8,8 +8,9 @@ import select
 import subprocess
 import sys
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, Iterator, List
+from typing import Any, Dict, Iterator, List, Optional
 
 import pytest
 
@@ -31,8 +32,9 @@ class StandIn:
         self.app_id = APP_ID
         self.secret_key = SECRET_KEY
 
-    def _control(self, method: str, path: str) -> Any:
-        data = b"" if method == "POST" else None
+    def _control(self, method: str, path: str, data: Optional[bytes] = None) -> Any:
+        if method == "POST" and data is None:
+            data = b""
         request = urllib.request.Request(self.url + path, data=data, method=method)
         with urllib.request.urlopen(request, timeout=5) as response:
             body = response.read()
@@ -44,6 +46,17 @@ class StandIn:
     def requests(self) -> List[Dict[str, Any]]:
         return self._control("GET", "/_standin/requests")
 
+    def paths(self) -> List[str]:
+        return [r["path"] for r in self.requests()]
+
+    def count(self, path: str) -> int:
+        """Requests seen for exactly this path since the last reset."""
+        return self.paths().count(path)
+
+    def push_faults(self, faults: List[Dict[str, Any]]) -> None:
+        """Scripts the answers to the next /v1/oauth/* requests."""
+        self._control("POST", "/_standin/faults", json.dumps(faults).encode())
+
     def request_count(self) -> int:
         return self._control("GET", "/_standin/stats")["requests"]
 
@@ -51,14 +64,15 @@ class StandIn:
         self._control("POST", "/_standin/reset")
 
 
-@pytest.fixture(scope="session")
-def standin_session() -> Iterator[StandIn]:
+@contextmanager
+def running_standin(*extra_args: str) -> Iterator[StandIn]:
+    """Starts a stand-in (with extra command-line arguments) for the block."""
     binary = os.environ.get("VF_STANDIN_BIN") or str(REPO_ROOT / "target" / "debug" / "vf-standin")
     if not os.path.exists(binary):
         pytest.fail(f"{binary} not found: run `cargo build -p vf-standin` or set VF_STANDIN_BIN")
     # stdin stays open: --exit-on-stdin-eof stops the stand-in even if pytest is killed.
     proc = subprocess.Popen(
-        [binary, "--app-id", APP_ID, "--secret-key", SECRET_KEY, "--exit-on-stdin-eof"],
+        [binary, "--app-id", APP_ID, "--secret-key", SECRET_KEY, "--exit-on-stdin-eof", *extra_args],
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
     )
@@ -78,6 +92,19 @@ def standin_session() -> Iterator[StandIn]:
             proc.wait()
         proc.stdin.close()
         proc.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def standin_session() -> Iterator[StandIn]:
+    with running_standin() as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def short_lived_standin() -> Iterator[StandIn]:
+    """A second stand-in whose tokens live 3 s, for renewal tests."""
+    with running_standin("--token-lifetime", "3") as s:
+        yield s
 
 
 @pytest.fixture

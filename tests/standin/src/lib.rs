@@ -4,10 +4,15 @@
 //! on 127.0.0.1 with the live API's status codes, bodies and headers, records every
 //! request, and can be scripted to misbehave (see [`Fault`] and the `fault-` tokens
 //! documented in `oauth.rs`). Tokens and the secret key are never printed.
+//! It can also serve HTTPS with its own CA (`Options::tls`), and [`Proxy`] is a
+//! CONNECT proxy for testing clients behind one.
 
+mod faults;
 mod oauth;
+mod proxy;
 mod server;
 mod state;
+mod tls;
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr, TcpListener};
@@ -18,6 +23,8 @@ use serde::{Deserialize, Deserializer, Serialize};
 use tokio::sync::watch;
 
 use crate::state::Shared;
+
+pub use crate::proxy::{ConnectRecord, Proxy};
 
 /// How to start a [`StandIn`].
 ///
@@ -30,6 +37,9 @@ pub struct Options {
     pub token_lifetime_secs: u64,
     /// Port on 127.0.0.1; 0 picks a free one.
     pub port: u16,
+    /// Serve HTTPS with a certificate for 127.0.0.1 and localhost, signed by a CA
+    /// made for this stand-in (see [`StandIn::ca_pem`]).
+    pub tls: bool,
 }
 
 impl Default for Options {
@@ -39,6 +49,7 @@ impl Default for Options {
             secret_key: "standin-secret-key".to_string(),
             token_lifetime_secs: 900,
             port: 0,
+            tls: false,
         }
     }
 }
@@ -57,7 +68,10 @@ pub struct RecordedRequest {
 /// A scripted answer for the next `/v1/oauth/*` request.
 ///
 /// In JSON: `{"respond": {"status": 503, "headers": {"Retry-After": "1"}, "body": "..."}}`,
-/// `"hang"` or `"close"`. `headers` may be an object or a list of `[name, value]` pairs.
+/// `"hang"`, `"close"`, `"reset"`, `"reset_mid_body"`, `"endless_body"`,
+/// `{"trickle": {"interval_ms": 100}}` or `{"huge_body": {"bytes": 52428800}}` (both
+/// fields optional, so `{"trickle": {}}` works). `headers` may be an object or a list
+/// of `[name, value]` pairs.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Fault {
@@ -73,6 +87,30 @@ pub enum Fault {
     Hang,
     /// Read the request, then drop the connection without sending a byte.
     Close,
+    /// Read the request, then reset the connection (RST, via SO_LINGER 0) without answering.
+    Reset,
+    /// 200 announcing `Content-Length: 1000`, then 10 bytes of body, then RST.
+    ResetMidBody,
+    /// 200 with a 200-byte JSON body sent one byte every `interval_ms` (default 100).
+    Trickle {
+        #[serde(default = "default_trickle_ms")]
+        interval_ms: u64,
+    },
+    /// 500 with a chunked body that never ends, sent as fast as the client reads.
+    EndlessBody,
+    /// 500 with a `Content-Length` body of `bytes` (default 50 MiB) of `x`.
+    HugeBody {
+        #[serde(default = "default_huge_bytes")]
+        bytes: u64,
+    },
+}
+
+pub(crate) fn default_trickle_ms() -> u64 {
+    100
+}
+
+pub(crate) fn default_huge_bytes() -> u64 {
+    50 * 1024 * 1024
 }
 
 fn headers_from_map_or_pairs<'de, D: Deserializer<'de>>(
@@ -94,6 +132,7 @@ fn headers_from_map_or_pairs<'de, D: Deserializer<'de>>(
 /// A running stand-in. Dropping it stops the server and joins its thread.
 pub struct StandIn {
     port: u16,
+    ca_pem: Option<String>,
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
     thread: Option<JoinHandle<()>>,
@@ -108,38 +147,53 @@ impl StandIn {
         listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
 
-        let (shutdown, shutdown_rx) = watch::channel(false);
-        let shared = Arc::new(Shared::new(&options, shutdown_rx.clone()));
+        let tls = if options.tls {
+            Some(tls::generate()?)
+        } else {
+            None
+        };
+        let ca_pem = tls.as_ref().map(|tls| tls.ca_pem.clone());
+        let acceptor = tls.map(|tls| tls.acceptor);
 
-        // One thread is plenty for a test server: nothing blocks the runtime.
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        let (shutdown, shutdown_rx) = watch::channel(false);
+        let shared = Arc::new(Shared::new(&options));
+
         let server_shared = shared.clone();
-        let thread = std::thread::Builder::new()
-            .name("vf-standin".to_string())
-            .spawn(move || {
-                runtime.block_on(async move {
-                    match tokio::net::TcpListener::from_std(listener) {
-                        Ok(listener) => server::serve(listener, server_shared, shutdown_rx).await,
-                        Err(e) => eprintln!("vf-standin: cannot register listener: {e}"),
-                    }
-                });
-                // Drop whatever connection tasks outlived the grace period.
-                runtime.shutdown_timeout(std::time::Duration::from_millis(100));
-            })?;
+        let thread = server::spawn_server_thread("vf-standin", move || async move {
+            match tokio::net::TcpListener::from_std(listener) {
+                Ok(listener) => server::serve(listener, acceptor, server_shared, shutdown_rx).await,
+                Err(e) => eprintln!("vf-standin: cannot register listener: {e}"),
+            }
+        })?;
 
         Ok(StandIn {
             port,
+            ca_pem,
             shared,
             shutdown,
             thread: Some(thread),
         })
     }
 
-    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    /// `http://127.0.0.1:PORT` (`https://` with `Options::tls`), without a trailing slash.
     pub fn base_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.ca_pem.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.port)
+    }
+
+    /// The PEM of the CA that signed the server certificate, with `Options::tls`.
+    pub fn ca_pem(&self) -> Option<String> {
+        self.ca_pem.clone()
+    }
+
+    /// TCP connections accepted since start (not cleared by `reset_log`), so tests
+    /// can check that a client reuses its connection.
+    pub fn connections(&self) -> usize {
+        self.shared.connections()
     }
 
     pub fn port(&self) -> u16 {

@@ -1,7 +1,7 @@
 //! `vf-standin`: runs the stand-in as a process, for C and Python tests.
 //!
-//! Prints `VF_STANDIN_URL=http://127.0.0.1:PORT` once, then serves until SIGTERM,
-//! SIGINT, or (with `--exit-on-stdin-eof`) end of standard input.
+//! Prints `VF_STANDIN_URL=http://127.0.0.1:PORT` (`https://` with `--tls`) once, then
+//! serves until SIGTERM, SIGINT, or (with `--exit-on-stdin-eof`) end of standard input.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -9,13 +9,16 @@ use std::process::ExitCode;
 use vf_standin::{Options, StandIn};
 
 const USAGE: &str = "usage: vf-standin [--port N] [--app-id ID] [--secret-key KEY] \
-[--token-lifetime SECS] [--exit-on-stdin-eof]
+[--token-lifetime SECS] [--exit-on-stdin-eof] [--tls [--ca-out PATH]]
+  --tls serves HTTPS with a certificate from a fresh CA; --ca-out writes that CA's PEM
+  to PATH before the URL line is printed.
   --app-id and --secret-key default to $VF_STANDIN_APP_ID / $VF_STANDIN_SECRET_KEY,
   then to standin-app-id / standin-secret-key. --port 0 (the default) picks a free port.";
 
 struct Args {
     options: Options,
     exit_on_stdin_eof: bool,
+    ca_out: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -27,6 +30,7 @@ fn parse_args() -> Result<Args, String> {
         options.secret_key = key;
     }
     let mut exit_on_stdin_eof = false;
+    let mut ca_out = None;
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
@@ -39,6 +43,8 @@ fn parse_args() -> Result<Args, String> {
                     value()?.parse().map_err(|_| "bad --token-lifetime")?
             }
             "--exit-on-stdin-eof" => exit_on_stdin_eof = true,
+            "--tls" => options.tls = true,
+            "--ca-out" => ca_out = Some(value()?),
             "-h" | "--help" => {
                 println!("{USAGE}");
                 std::process::exit(0);
@@ -46,9 +52,13 @@ fn parse_args() -> Result<Args, String> {
             other => return Err(format!("unknown argument {other}")),
         }
     }
+    if ca_out.is_some() && !options.tls {
+        return Err("--ca-out needs --tls".to_string());
+    }
     Ok(Args {
         options,
         exit_on_stdin_eof,
+        ca_out,
     })
 }
 
@@ -67,6 +77,13 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+
+    if let (Some(path), Some(pem)) = (&args.ca_out, standin.ca_pem()) {
+        if let Err(e) = std::fs::write(path, pem) {
+            eprintln!("vf-standin: cannot write {path}: {e}");
+            return ExitCode::FAILURE;
+        }
+    }
 
     let mut stdout = std::io::stdout();
     let _ = writeln!(stdout, "VF_STANDIN_URL={}", standin.base_url());

@@ -7,6 +7,11 @@
 //!   `-html`, `-empty`, `-stringcode`, `-badjson` or `-binary`;
 //! - `fault-hang`: never answer (the connection is dropped at shutdown);
 //! - `fault-close`: drop the connection without answering;
+//! - `fault-reset`: reset the connection (RST) without answering;
+//! - `fault-reset-mid-body`: 200 announcing 1000 bytes, 10 sent, then RST;
+//! - `fault-trickle`: 200 with a 200-byte JSON body, one byte every 100 ms;
+//! - `fault-endless-body`: 500 with a chunked body that never ends;
+//! - `fault-huge-body`: 500 with a 50 MiB `Content-Length` body;
 //! - `fault-redirect`: 307 to `http://127.0.0.1:9/elsewhere`.
 //!
 //! Any other `fault-...` value is an ordinary unknown token.
@@ -16,13 +21,14 @@ use std::time::SystemTime;
 
 use axum::body::{Body, Bytes};
 use axum::extract::State;
-use axum::http::header::{self, HeaderMap, HeaderName, HeaderValue};
+use axum::http::header::{self, HeaderMap, HeaderValue};
 use axum::http::{Method, StatusCode, Uri};
 use axum::response::Response;
 use axum::Extension;
 use serde_json::json;
 
-use crate::server::ConnCloser;
+use crate::faults::misbehave;
+use crate::server::ConnControl;
 use crate::state::{request_id, RateInfo, Shared, Token, RATE_LIMIT};
 use crate::{Fault, RecordedRequest};
 
@@ -85,14 +91,13 @@ enum Endpoint {
 /// What to do with a request: answer it, or misbehave on purpose.
 enum Outcome {
     Answer(Response),
-    Hang,
-    Close,
+    Misbehave(Fault),
 }
 
 /// Fallback handler: every path the control routes do not claim.
 pub(crate) async fn handle(
     State(shared): State<Arc<Shared>>,
-    Extension(closer): Extension<ConnCloser>,
+    Extension(conn): Extension<Arc<ConnControl>>,
     method: Method,
     uri: Uri,
     headers: HeaderMap,
@@ -124,7 +129,7 @@ pub(crate) async fn handle(
         None
     };
     let outcome = match scripted {
-        Some(fault) => scripted_outcome(fault),
+        Some(fault) => Outcome::Misbehave(fault),
         None => match dispatch(&shared, &method, uri.path(), &headers, &body) {
             Outcome::Answer(mut response) => {
                 add_rate_headers(&mut response, &rate);
@@ -135,19 +140,8 @@ pub(crate) async fn handle(
     };
     match outcome {
         Outcome::Answer(response) => response,
-        Outcome::Hang => {
-            let mut shutdown = shared.shutdown.clone();
-            let _ = shutdown.wait_for(|stop| *stop).await;
-            close_connection(&closer).await
-        }
-        Outcome::Close => close_connection(&closer).await,
+        Outcome::Misbehave(fault) => misbehave(fault, &conn).await,
     }
-}
-
-async fn close_connection(closer: &ConnCloser) -> Response {
-    closer.close();
-    // The connection task drops this future together with the connection.
-    std::future::pending().await
 }
 
 fn dispatch(
@@ -298,42 +292,26 @@ fn token_json(token: &Token, expires_in: u64, active: Option<bool>) -> serde_jso
 
 // ---- faults ----------------------------------------------------------------
 
-fn scripted_outcome(fault: Fault) -> Outcome {
-    match fault {
-        Fault::Hang => Outcome::Hang,
-        Fault::Close => Outcome::Close,
-        Fault::Respond {
-            status,
-            headers,
-            body,
-        } => Outcome::Answer(
-            scripted_response(status, &headers, body).unwrap_or_else(|| {
-                plain_response(
-                    StatusCode::INTERNAL_SERVER_ERROR,
-                    Some("text/plain"),
-                    Body::from("vf-standin: scripted fault has an invalid status or header"),
-                )
-            }),
-        ),
-    }
-}
-
-fn scripted_response(status: u16, headers: &[(String, String)], body: String) -> Option<Response> {
-    let mut response = Response::new(Body::from(body));
-    *response.status_mut() = StatusCode::from_u16(status).ok()?;
-    for (name, value) in headers {
-        let name = HeaderName::from_bytes(name.as_bytes()).ok()?;
-        let value = HeaderValue::from_str(value).ok()?;
-        response.headers_mut().append(name, value);
-    }
-    Some(response)
-}
-
 /// The outcome a `fault-...` token asks for, or None if it names no fault.
 fn token_fault(token: &str) -> Option<Outcome> {
+    let fault = match token {
+        "fault-hang" => Some(Fault::Hang),
+        "fault-close" => Some(Fault::Close),
+        "fault-reset" => Some(Fault::Reset),
+        "fault-reset-mid-body" => Some(Fault::ResetMidBody),
+        "fault-trickle" => Some(Fault::Trickle {
+            interval_ms: crate::default_trickle_ms(),
+        }),
+        "fault-endless-body" => Some(Fault::EndlessBody),
+        "fault-huge-body" => Some(Fault::HugeBody {
+            bytes: crate::default_huge_bytes(),
+        }),
+        _ => None,
+    };
+    if let Some(fault) = fault {
+        return Some(Outcome::Misbehave(fault));
+    }
     match token {
-        "fault-hang" => return Some(Outcome::Hang),
-        "fault-close" => return Some(Outcome::Close),
         "fault-redirect" => {
             let mut response = plain_response(StatusCode::TEMPORARY_REDIRECT, None, Body::empty());
             response

@@ -1,11 +1,20 @@
 //! Accept loop, per-connection serving and the `/_standin/` control endpoints.
 //!
-//! We drive hyper ourselves instead of `axum::serve` so a handler can drop its own
-//! connection without answering (the `Close` fault), and so shutdown never waits
-//! on a request that is hanging on purpose.
+//! We drive hyper ourselves instead of `axum::serve` so a handler can drop or reset
+//! its own connection without answering (the `Close` and `Reset` faults), so TLS can
+//! sit under hyper, and so shutdown never waits on a request misbehaving on purpose.
+//!
+//! Resets: hyper owns the stream, so the accept loop keeps a duplicate handle of the
+//! socket (`dup`, via socket2). A fault asks the connection task to set SO_LINGER 0 on
+//! it and drop the connection; closing the last handle then sends an RST. This works
+//! the same under TLS and needs no HTTP parsing of our own.
 
 use std::collections::HashMap;
+use std::future::Future;
+use std::io;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use axum::body::Bytes;
@@ -17,31 +26,71 @@ use axum::{Json, Router};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use serde_json::json;
+use socket2::{SockRef, Socket};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
+use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
 use crate::state::Shared;
 use crate::{oauth, Fault};
 
-/// Lets a handler drop the connection it is being served on.
-#[derive(Clone)]
-pub(crate) struct ConnCloser(Arc<Notify>);
+/// Lets a handler act on the connection it is being served on.
+#[derive(Default)]
+pub(crate) struct ConnControl {
+    wake: Notify,
+    reset: AtomicBool,
+    faulty: AtomicBool,
+}
 
-impl ConnCloser {
+impl ConnControl {
+    /// Drops the connection without answering (a normal FIN close).
     pub fn close(&self) {
         // notify_one keeps a permit, so this works even before the connection task waits.
-        self.0.notify_one();
+        self.wake.notify_one();
     }
+
+    /// Drops the connection with an RST.
+    pub fn reset(&self) {
+        self.reset.store(true, Ordering::SeqCst);
+        self.wake.notify_one();
+    }
+
+    /// At shutdown, drop this connection at once instead of letting its response
+    /// finish: it hangs, trickles or never ends on purpose.
+    pub fn mark_faulty(&self) {
+        self.faulty.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Runs the future `server()` makes on a current-thread runtime on its own thread;
+/// one thread is plenty for a test server, as nothing blocks the runtime.
+pub(crate) fn spawn_server_thread<M, F>(name: &str, server: M) -> io::Result<JoinHandle<()>>
+where
+    M: FnOnce() -> F + Send + 'static,
+    F: Future<Output = ()>,
+{
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn(move || {
+            runtime.block_on(server());
+            // Drop whatever connection tasks outlived the grace period.
+            runtime.shutdown_timeout(Duration::from_millis(100));
+        })
 }
 
 pub(crate) async fn serve(
     listener: TcpListener,
+    tls: Option<TlsAcceptor>,
     shared: Arc<Shared>,
     mut shutdown: watch::Receiver<bool>,
 ) {
-    let app = router(shared);
+    let app = router(shared.clone());
     let mut connections = JoinSet::new();
     // Each connection gets its own receiver; `shutdown` is borrowed by the select.
     let for_connections = shutdown.clone();
@@ -49,7 +98,13 @@ pub(crate) async fn serve(
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _)) => {
-                    connections.spawn(serve_connection(stream, app.clone(), for_connections.clone()));
+                    shared.count_connection();
+                    connections.spawn(accept_connection(
+                        stream,
+                        tls.clone(),
+                        app.clone(),
+                        for_connections.clone(),
+                    ));
                 }
                 // Usually out of file descriptors; back off instead of spinning.
                 Err(_) => tokio::time::sleep(Duration::from_millis(10)).await,
@@ -66,29 +121,64 @@ pub(crate) async fn serve(
     .await;
 }
 
-async fn serve_connection(stream: TcpStream, app: Router, mut shutdown: watch::Receiver<bool>) {
+async fn accept_connection(
+    stream: TcpStream,
+    tls: Option<TlsAcceptor>,
+    app: Router,
+    shutdown: watch::Receiver<bool>,
+) {
     let _ = stream.set_nodelay(true);
-    let closer = ConnCloser(Arc::new(Notify::new()));
-    let closer_for_requests = closer.clone();
+    let Ok(dup) = SockRef::from(&stream).try_clone() else {
+        return;
+    };
+    match tls {
+        None => serve_connection(stream, dup, app, shutdown).await,
+        // Bounded, so a client that stalls its handshake cannot hold up shutdown for long.
+        Some(acceptor) => {
+            match tokio::time::timeout(Duration::from_secs(5), acceptor.accept(stream)).await {
+                Ok(Ok(stream)) => serve_connection(stream, dup, app, shutdown).await,
+                // Handshake failures (e.g. a client that does not trust our CA) just end here.
+                _ => {}
+            }
+        }
+    }
+}
+
+/// Serves one connection; `dup` is a second handle on its TCP socket, for resets.
+async fn serve_connection<I>(io: I, dup: Socket, app: Router, mut shutdown: watch::Receiver<bool>)
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let control = Arc::new(ConnControl::default());
+    let control_for_requests = control.clone();
     let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-        request.extensions_mut().insert(closer_for_requests.clone());
+        request
+            .extensions_mut()
+            .insert(control_for_requests.clone());
         app.clone().oneshot(request)
     });
     let connection =
-        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(stream), service);
+        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
 
     let mut shutting_down = false;
     loop {
         tokio::select! {
             _ = connection.as_mut() => break,
-            // Dropping the connection closes the socket without a response.
-            _ = closer.0.notified() => break,
+            // Dropping the connection closes the socket without (more of) a response.
+            _ = control.wake.notified() => break,
             _ = shutdown.wait_for(|stop| *stop), if !shutting_down => {
+                if control.faulty.load(Ordering::SeqCst) {
+                    break;
+                }
                 shutting_down = true;
                 connection.as_mut().graceful_shutdown();
             }
         }
+    }
+    if control.reset.load(Ordering::SeqCst) {
+        // With linger 0, closing the last handle sends RST and discards unsent data.
+        let _ = dup.set_linger(Some(Duration::ZERO));
     }
 }
 
@@ -121,7 +211,10 @@ async fn control_requests(State(shared): State<Arc<Shared>>) -> Json<serde_json:
 }
 
 async fn control_stats(State(shared): State<Arc<Shared>>) -> Json<serde_json::Value> {
-    Json(json!({ "requests": shared.request_count() }))
+    Json(json!({
+        "requests": shared.request_count(),
+        "connections": shared.connections(),
+    }))
 }
 
 async fn control_reset(State(shared): State<Arc<Shared>>) -> StatusCode {

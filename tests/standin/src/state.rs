@@ -2,12 +2,12 @@
 //! fault queue and the rate-limit counter.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::distr::Alphanumeric;
 use rand::RngExt;
-use tokio::sync::watch;
 
 use crate::{Fault, Options, RecordedRequest};
 
@@ -45,8 +45,8 @@ pub(crate) struct Shared {
     pub lifetime_secs: u64,
     /// One client id per stand-in, like one API key on the live service.
     pub client_id: String,
-    /// Turns true when the `StandIn` is dropped; hanging requests wait for it.
-    pub shutdown: watch::Receiver<bool>,
+    /// TCP connections accepted, never reset.
+    connections: AtomicUsize,
     inner: Mutex<Inner>,
 }
 
@@ -61,13 +61,13 @@ struct Inner {
 }
 
 impl Shared {
-    pub fn new(options: &Options, shutdown: watch::Receiver<bool>) -> Shared {
+    pub fn new(options: &Options) -> Shared {
         Shared {
             app_id: options.app_id.clone(),
             secret_key: options.secret_key.clone(),
             lifetime_secs: options.token_lifetime_secs,
             client_id: format!("cl_{}", random_alphanumeric(18)),
-            shutdown,
+            connections: AtomicUsize::new(0),
             inner: Mutex::new(Inner::default()),
         }
     }
@@ -109,6 +109,14 @@ impl Shared {
             }
             _ => false,
         }
+    }
+
+    pub fn count_connection(&self) {
+        self.connections.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::Relaxed)
     }
 
     pub fn record(&self, request: RecordedRequest) {

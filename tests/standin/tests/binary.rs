@@ -20,7 +20,10 @@ fn spawn(args: &[&str]) -> (Child, String) {
         .strip_prefix("VF_STANDIN_URL=")
         .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
         .to_string();
-    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(
+        url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:"),
+        "{url}"
+    );
     (child, url)
 }
 
@@ -44,16 +47,34 @@ fn generate(url: &str, id: &str, key: &str) -> u16 {
         .timeout_global(Some(Duration::from_secs(5)))
         .build()
         .into();
+    post(
+        &agent,
+        url,
+        "/v1/oauth/token",
+        id,
+        key,
+        "grant_type=client_credentials&scope=api",
+    )
+    .unwrap()
+}
+
+fn post(
+    agent: &ureq::Agent,
+    url: &str,
+    path: &str,
+    id: &str,
+    key: &str,
+    body: &str,
+) -> Result<u16, ureq::Error> {
     let response = agent
-        .post(format!("{url}/v1/oauth/token"))
+        .post(format!("{url}{path}"))
         .header("X-App-Id", id)
         .header("X-App-Token", key)
         .header("Content-Type", "application/x-www-form-urlencoded")
-        .send("grant_type=client_credentials&scope=api")
-        .unwrap();
+        .send(body)?;
     let status = response.status().as_u16();
-    response.into_body().read_to_vec().unwrap();
-    status
+    response.into_body().read_to_vec()?;
+    Ok(status)
 }
 
 #[test]
@@ -98,4 +119,60 @@ fn rejects_unknown_arguments() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn tls_with_ca_out_and_transport_fault_tokens() {
+    let ca_path = std::env::temp_dir().join(format!("vf-standin-ca-{}.pem", std::process::id()));
+    let (mut child, url) = spawn(&[
+        "--exit-on-stdin-eof",
+        "--tls",
+        "--ca-out",
+        ca_path.to_str().unwrap(),
+    ]);
+    assert!(url.starts_with("https://"), "{url}");
+    // Written before the URL line, so it is there now.
+    let pem = std::fs::read(&ca_path).unwrap();
+    let _ = std::fs::remove_file(&ca_path);
+
+    let ca = ureq::tls::Certificate::from_pem(&pem).unwrap();
+    let tls = ureq::tls::TlsConfig::builder()
+        .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(vec![
+            ca,
+        ])))
+        .build();
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(5)))
+        .tls_config(tls)
+        .build()
+        .into();
+    let (id, key) = ("standin-app-id", "standin-secret-key");
+    let introspect = |token: &str| {
+        post(
+            &agent,
+            &url,
+            "/v1/oauth/introspect",
+            id,
+            key,
+            &format!("access_token={token}"),
+        )
+    };
+    assert_eq!(introspect("unknown").unwrap(), 200);
+    assert!(introspect("fault-reset").is_err());
+    assert!(introspect("fault-reset-mid-body").is_err());
+    assert_eq!(introspect("unknown").unwrap(), 200);
+
+    drop(child.stdin.take());
+    assert!(wait_with_timeout(&mut child, Duration::from_secs(5)).success());
+}
+
+#[test]
+fn ca_out_needs_tls() {
+    let output = Command::new(env!("CARGO_BIN_EXE_vf-standin"))
+        .args(["--ca-out", "/nonexistent/ca.pem"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
 }

@@ -384,10 +384,10 @@ fn control_endpoints() {
     );
     assert_eq!(call("POST", "faults", "not json").status, 400);
 
-    assert_eq!(
-        call("GET", "stats", "").json(),
-        serde_json::json!({ "requests": 3 })
-    );
+    let stats = call("GET", "stats", "").json();
+    assert_eq!(stats["requests"], 3);
+    // Each helper call builds its own agent, so a new connection.
+    assert_eq!(stats["connections"], s.connections());
     let log = call("GET", "requests", "").json();
     assert_eq!(log[0]["method"], "POST");
     assert_eq!(log[0]["path"], "/v1/oauth/introspect");

@@ -1,0 +1,373 @@
+//! One HTTP exchange with Voucherify, retried when that is safe and useful:
+//! the agent (pool, timeouts, TLS, proxy), the credential headers, the
+//! retry loop, and the mapping of transport failures to statuses.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::io;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use once_cell::sync::Lazy;
+use ureq::config::Config as AgentConfig;
+use ureq::http::HeaderMap;
+use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
+use ureq::unversioned::transport::DefaultConnector;
+use ureq::{Agent, Proxy};
+
+use super::config::{invalid, parse_base_url, Config, Secret, TlsRoots};
+use super::error::{Error, RateLimit};
+use super::resolver::CachingResolver;
+use super::status::Status;
+
+/// The version of this library, as Cargo.toml states it.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Largest response body read: error bodies are small, and a bound keeps a
+/// misbehaving server from filling memory.
+const MAX_BODY: u64 = 64 * 1024;
+
+/// The most parallel requests one bulk call makes; also the pool's size,
+/// so that every worker keeps its connection.
+pub const MAX_PARALLELISM: usize = 32;
+
+/// Longest single wait between attempts, whatever the server asks.
+const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
+
+const FORM: &str = "application/x-www-form-urlencoded";
+
+/// An HTTP answer, body read to the end so that the connection goes back
+/// to the pool.
+pub(crate) struct Answer {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub received_at: Instant,
+    pub attempts: u32,
+    /// An earlier attempt failed in a way that leaves open whether the
+    /// server acted on it (the answer was lost).
+    pub earlier_attempt_may_have_acted: bool,
+    pub rate_limit: RateLimit,
+}
+
+#[derive(Debug)]
+pub(crate) struct Transport {
+    agent: Agent,
+    base_url: String,
+    app_id: String,
+    secret_key: Secret,
+    channel: Option<String>,
+    extra_headers: Vec<(String, String)>,
+    timeout: Duration,
+    max_attempts: u32,
+    retry_base_delay: Duration,
+    last_rate_limit: LastRateLimit,
+}
+
+impl Transport {
+    pub fn new(config: &Config) -> Result<Transport, Error> {
+        let app_id = config.app_id.clone().ok_or_else(|| invalid("no application id is set"))?;
+        let secret_key = config.secret_key.clone().ok_or_else(|| invalid("no secret key is set"))?;
+        let url = parse_base_url(&config.base_url)?;
+        if !url.is_https && !url.is_loopback && !config.allow_insecure_http {
+            return Err(invalid(format!(
+                "refusing plain http:// to {}: credentials would travel unencrypted; use https:// or allow insecure HTTP explicitly",
+                url.normalized
+            )));
+        }
+        let mut user_agent = format!("libvoucherify/{VERSION}");
+        if let Some(suffix) = &config.user_agent_suffix {
+            user_agent.push(' ');
+            user_agent.push_str(suffix);
+        }
+        let agent_config = AgentConfig::builder()
+            // Every status is an answer to map, not a transport error.
+            .http_status_as_error(false)
+            // Credentials go to the configured host and nowhere else.
+            .max_redirects(0)
+            .max_redirects_will_error(false)
+            .proxy(proxy(config)?)
+            .tls_config(tls_config(config)?)
+            .timeout_global(Some(config.timeout))
+            .timeout_connect(Some(config.connect_timeout.min(config.timeout)))
+            .max_idle_connections(MAX_PARALLELISM)
+            .max_idle_connections_per_host(MAX_PARALLELISM)
+            .user_agent(user_agent.as_str())
+            .accept("application/json")
+            .build();
+        Ok(Transport {
+            agent: Agent::with_parts(agent_config, DefaultConnector::default(), CachingResolver::default()),
+            base_url: url.normalized,
+            app_id,
+            secret_key,
+            channel: config.channel.clone(),
+            extra_headers: config.extra_headers.clone(),
+            timeout: config.timeout,
+            max_attempts: config.max_attempts,
+            retry_base_delay: config.retry_base_delay,
+            last_rate_limit: LastRateLimit::default(),
+        })
+    }
+
+    /// Sends a form to an OAuth endpoint, retrying transient failures with
+    /// exponential backoff and full jitter (or the wait the server asks
+    /// for), within the attempt limit and never past the total timeout.
+    pub fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Result<Answer, Error> {
+        let body = serde_urlencoded::to_string(fields)
+            .map_err(|e| Error::new(Status::Internal, format!("cannot encode the form: {e}")))?;
+        let deadline = Instant::now() + self.timeout;
+        let mut attempts = 0;
+        let mut may_have_acted = false;
+        loop {
+            attempts += 1;
+            // The first attempt has the agent's whole budget; later ones what is left.
+            let budget = (attempts > 1).then(|| deadline.saturating_duration_since(Instant::now()));
+            let outcome = self.send_once(path, &body, budget);
+            let (retry, server_wait) = match &outcome {
+                Ok(answer) => (Retry::for_http_status(answer.status), answer.rate_limit.wait()),
+                Err((_, retry)) => (*retry, None),
+            };
+            let delay = server_wait.unwrap_or_else(|| self.backoff(attempts)).min(MAX_RETRY_DELAY);
+            let out_of_time = Instant::now() + delay >= deadline;
+            if retry == Retry::No || attempts >= self.max_attempts || out_of_time {
+                return match outcome {
+                    Ok(mut answer) => {
+                        answer.attempts = attempts;
+                        answer.earlier_attempt_may_have_acted = may_have_acted;
+                        Ok(answer)
+                    }
+                    Err((mut e, _)) => {
+                        e.attempts = attempts;
+                        if attempts > 1 {
+                            e.message.push_str(&format!(" (after {attempts} attempts)"));
+                        }
+                        Err(e)
+                    }
+                };
+            }
+            may_have_acted |= retry == Retry::MayHaveActed;
+            std::thread::sleep(delay);
+        }
+    }
+
+    /// Full jitter: a uniformly random wait up to base * 2^(attempt - 1).
+    fn backoff(&self, attempt: u32) -> Duration {
+        let ceiling = self.retry_base_delay.saturating_mul(1 << attempt.min(16).saturating_sub(1));
+        let random = RandomState::new().build_hasher().finish();
+        ceiling.mul_f64((random >> 11) as f64 / (1u64 << 53) as f64)
+    }
+
+    /// One request and its answer, or the failure and whether to retry it.
+    fn send_once(&self, path: &str, body: &str, budget: Option<Duration>) -> Result<Answer, (Error, Retry)> {
+        let url = format!("{}{path}", self.base_url);
+        let mut request = self
+            .agent
+            .post(&url)
+            .header("X-App-Id", &self.app_id)
+            .header("X-App-Token", self.secret_key.expose())
+            .content_type(FORM);
+        if let Some(channel) = &self.channel {
+            request = request.header("X-Voucherify-Channel", channel);
+        }
+        for (name, value) in &self.extra_headers {
+            request = request.header(name, value);
+        }
+        if let Some(budget) = budget {
+            request = request.config().timeout_global(Some(budget)).build();
+        }
+        let failed = |e: ureq::Error| transport_error(&format!("POST {url}"), e);
+        let mut response = request.send(body).map_err(failed)?;
+        let status = response.status().as_u16();
+        let rate_limit = RateLimit::from_headers(response.headers());
+        self.last_rate_limit.store(&rate_limit);
+        let body = response.body_mut().with_config().limit(MAX_BODY).read_to_vec().map_err(|e| {
+            let (mut error, _) = failed(e);
+            error.http_status = status;
+            error.rate_limit = rate_limit.clone();
+            // The server answered: whatever it did is done; do not repeat.
+            (error, Retry::No)
+        })?;
+        Ok(Answer {
+            status,
+            body,
+            received_at: Instant::now(),
+            attempts: 1,
+            earlier_attempt_may_have_acted: false,
+            rate_limit,
+        })
+    }
+
+    /// The rate-limit headers of the latest answer on this client.
+    pub fn last_rate_limit(&self) -> RateLimit {
+        self.last_rate_limit.load()
+    }
+}
+
+/// Whether a failed attempt is worth repeating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Retry {
+    No,
+    /// The request did not reach the server, or the server did not act.
+    NotActed,
+    /// The request may have been acted on and its answer lost.
+    MayHaveActed,
+}
+
+impl Retry {
+    fn for_http_status(status: u16) -> Retry {
+        match status {
+            // Rate limited or unavailable: the server did nothing.
+            429 | 503 => Retry::NotActed,
+            // A gateway failed: the server behind it may have acted.
+            502 | 504 => Retry::MayHaveActed,
+            _ => Retry::No,
+        }
+    }
+}
+
+/// Maps a failure below HTTP to a status and a retry decision; the message
+/// names the request and the cause, never a header or the body sent.
+fn transport_error(request: &str, e: ureq::Error) -> (Error, Retry) {
+    use ureq::Error as E;
+    use ureq::Timeout as T;
+    let (status, retry) = match &e {
+        E::Timeout(T::Connect | T::Resolve) => (Status::Timeout, Retry::NotActed),
+        E::Timeout(_) => (Status::Timeout, Retry::MayHaveActed),
+        E::ConnectionFailed => (Status::ConnectionFailed, Retry::NotActed),
+        E::HostNotFound => (Status::ConnectionFailed, Retry::No),
+        E::Io(io) => io_status(io),
+        E::Tls(_) | E::Rustls(_) | E::Pem(_) => (Status::TlsError, Retry::No),
+        E::ConnectProxyFailed(_) | E::InvalidProxyUrl => (Status::ConnectionFailed, Retry::No),
+        E::Protocol(_) | E::BodyExceedsLimit(_) | E::LargeResponseHeader(..) | E::BodyStalled => {
+            (Status::UnexpectedResponse, Retry::No)
+        }
+        _ => (Status::Internal, Retry::No),
+    };
+    let mut message = format!("{request}: {e}");
+    if status == Status::TlsError {
+        message.push_str(" (the server's certificate is checked against the configured trust roots)");
+    }
+    (Error::new(status, message), retry)
+}
+
+fn io_status(e: &io::Error) -> (Status, Retry) {
+    use io::ErrorKind as K;
+    if let Some(inner) = e.get_ref() {
+        // rustls reports handshake failures as io errors wrapping its own.
+        if inner.downcast_ref::<rustls::Error>().is_some() {
+            return (Status::TlsError, Retry::No);
+        }
+    }
+    match e.kind() {
+        K::ConnectionRefused => (Status::ConnectionFailed, Retry::NotActed),
+        K::TimedOut | K::WouldBlock => (Status::Timeout, Retry::MayHaveActed),
+        K::InvalidData => (Status::UnexpectedResponse, Retry::No),
+        // Reset, aborted, closed early: the request may have been read.
+        _ => (Status::ConnectionFailed, Retry::MayHaveActed),
+    }
+}
+
+impl RateLimit {
+    fn from_headers(headers: &HeaderMap) -> RateLimit {
+        let number = |name: &str| {
+            headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<i64>().ok())
+        };
+        RateLimit {
+            limit: number("x-rate-limit-limit"),
+            remaining: number("x-rate-limit-remaining"),
+            retry_at: number("x-rate-limit-retry"),
+            retry_after: number("retry-after"),
+        }
+    }
+
+    /// How long the server asked us to wait, if it did: `Retry-After`
+    /// seconds, else until `X-Rate-Limit-Retry` (Unix seconds).
+    fn wait(&self) -> Option<Duration> {
+        if let Some(secs) = self.retry_after {
+            return Some(Duration::from_secs(secs.max(0) as u64));
+        }
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs() as i64;
+        self.retry_at.filter(|_| self.remaining == Some(0)).map(|at| Duration::from_secs((at - now).max(0) as u64))
+    }
+}
+
+/// The latest rate-limit headers, readable by any thread without a lock.
+#[derive(Debug)]
+struct LastRateLimit([AtomicI64; 3]);
+
+/// Stands for "header absent" in [`LastRateLimit`].
+const ABSENT: i64 = i64::MIN;
+
+impl Default for LastRateLimit {
+    fn default() -> Self {
+        LastRateLimit([AtomicI64::new(ABSENT), AtomicI64::new(ABSENT), AtomicI64::new(ABSENT)])
+    }
+}
+
+impl LastRateLimit {
+    fn store(&self, r: &RateLimit) {
+        if r.limit.is_none() && r.remaining.is_none() && r.retry_at.is_none() {
+            return;
+        }
+        for (slot, value) in self.0.iter().zip([r.limit, r.remaining, r.retry_at]) {
+            slot.store(value.unwrap_or(ABSENT), Ordering::Relaxed);
+        }
+    }
+
+    fn load(&self) -> RateLimit {
+        let get = |i: usize| Some(self.0[i].load(Ordering::Relaxed)).filter(|v| *v != ABSENT);
+        RateLimit { limit: get(0), remaining: get(1), retry_at: get(2), retry_after: None }
+    }
+}
+
+fn proxy(config: &Config) -> Result<Option<Proxy>, Error> {
+    if let Some(url) = &config.proxy {
+        // The URL may hold the proxy's password: never quote it.
+        return Proxy::new(url.expose())
+            .map(Some)
+            .map_err(|_| invalid("the proxy URL is not valid (expected http://[user:password@]host:port)"));
+    }
+    Ok(if config.proxy_from_env { Proxy::try_from_env() } else { None })
+}
+
+/// The operating system's trusted certificates, read once per process and
+/// shared by every client that trusts them.
+static SYSTEM_ROOTS: Lazy<Arc<Vec<Certificate<'static>>>> = Lazy::new(|| {
+    let found = rustls_native_certs::load_native_certs();
+    Arc::new(found.certs.iter().map(|der| Certificate::from_der(der.as_ref()).to_owned()).collect())
+});
+
+/// Mozilla's root certificates as shipped inside the library.
+static MOZILLA_ROOTS: Lazy<Arc<Vec<Certificate<'static>>>> = Lazy::new(|| {
+    let certs = webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter();
+    Arc::new(certs.map(|der| Certificate::from_der(der.as_ref()).to_owned()).collect())
+});
+
+fn tls_config(config: &Config) -> Result<TlsConfig, Error> {
+    let base = match config.tls_roots {
+        TlsRoots::System => &SYSTEM_ROOTS,
+        TlsRoots::Mozilla => &MOZILLA_ROOTS,
+    };
+    let roots = match &config.ca_file {
+        None => Arc::clone(base),
+        Some(path) => Arc::new(base.iter().cloned().chain(read_ca_file(path)?).collect()),
+    };
+    Ok(TlsConfig::builder().root_certs(RootCerts::Specific(roots)).build())
+}
+
+fn read_ca_file(path: &std::path::Path) -> Result<Vec<Certificate<'static>>, Error> {
+    let pem = std::fs::read(path)
+        .map_err(|e| invalid(format!("cannot read the CA file {}: {e}", path.display())))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        match item {
+            Ok(PemItem::Certificate(cert)) => certs.push(cert),
+            Ok(_) => {}
+            Err(e) => return Err(invalid(format!("the CA file {} is not valid PEM: {e}", path.display()))),
+        }
+    }
+    if certs.is_empty() {
+        return Err(invalid(format!("the CA file {} holds no certificate", path.display())));
+    }
+    Ok(certs)
+}

@@ -1,0 +1,170 @@
+//! Retries, rate limits, deadlines and extra headers, against the stand-in.
+
+use std::net::TcpListener;
+use std::time::{Duration, Instant};
+
+use vf_standin::{Fault, Options, StandIn};
+use voucherify::{Client, Config, Status};
+
+fn standin() -> StandIn {
+    StandIn::start(Options::default()).expect("stand-in starts")
+}
+
+fn config_for(server: &StandIn) -> Config {
+    let mut config = Config::new();
+    config.set_app_id(server.app_id()).unwrap();
+    config.set_secret_key(server.secret_key()).unwrap();
+    config.set_base_url(&server.base_url()).unwrap();
+    config.set_retry_base_delay_ms(20);
+    config
+}
+
+fn respond(status: u16, headers: &[(&str, &str)]) -> Fault {
+    Fault::Respond {
+        status,
+        headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+        body: String::new(),
+    }
+}
+
+#[test]
+fn unavailable_twice_then_revoked() {
+    let server = standin();
+    let client = Client::new(&config_for(&server)).unwrap();
+    let token = server.mint_token("api");
+    server.push_faults(vec![respond(503, &[]), respond(503, &[])]);
+    client.revoke_token(&token).unwrap();
+    assert_eq!(server.request_count(), 3);
+    assert_eq!(client.revoke_token(&token).unwrap_err().status, Status::TokenNotFound, "really revoked");
+}
+
+#[test]
+fn attempts_are_bounded_and_reported() {
+    let server = standin();
+    let client = Client::new(&config_for(&server)).unwrap();
+    server.push_faults(vec![respond(503, &[]), respond(503, &[]), respond(503, &[]), respond(503, &[])]);
+    let err = client.revoke_token("t").unwrap_err();
+    assert_eq!((err.status, err.attempts), (Status::ServerError, 3));
+    assert!(err.message.ends_with("(after 3 attempts)"), "{}", err.message);
+    assert_eq!(server.request_count(), 3);
+}
+
+#[test]
+fn retries_can_be_turned_off() {
+    let server = standin();
+    let mut config = config_for(&server);
+    config.set_max_attempts(1).unwrap();
+    let client = Client::new(&config).unwrap();
+    server.push_faults(vec![respond(503, &[])]);
+    assert_eq!(client.revoke_token("t").unwrap_err().attempts, 1);
+    assert_eq!(server.request_count(), 1);
+}
+
+#[test]
+fn retry_after_is_honoured() {
+    let server = standin();
+    let client = Client::new(&config_for(&server)).unwrap();
+    let token = server.mint_token("api");
+    server.push_faults(vec![respond(429, &[("Retry-After", "1")])]);
+    let started = Instant::now();
+    client.revoke_token(&token).unwrap();
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(950) && took < Duration::from_millis(2500), "{took:?}");
+}
+
+#[test]
+fn a_wait_past_the_deadline_is_not_slept() {
+    let server = standin();
+    let mut config = config_for(&server);
+    config.set_timeout_ms(800).unwrap();
+    let client = Client::new(&config).unwrap();
+    server.push_faults(vec![respond(
+        429,
+        &[("Retry-After", "30"), ("X-Rate-Limit-Limit", "100"), ("X-Rate-Limit-Remaining", "0"), ("X-Rate-Limit-Retry", "1900000000")],
+    )]);
+    let started = Instant::now();
+    let err = client.revoke_token("t").unwrap_err();
+    assert!(started.elapsed() < Duration::from_millis(300), "{:?}", started.elapsed());
+    assert_eq!((err.status, err.attempts), (Status::RateLimited, 1));
+    assert_eq!(err.rate_limit.retry_after, Some(30));
+    assert_eq!(err.rate_limit.limit, Some(100));
+    assert_eq!(err.rate_limit.remaining, Some(0));
+    assert_eq!(err.rate_limit.retry_at, Some(1_900_000_000));
+}
+
+#[test]
+fn rate_limit_without_retry_after_backs_off_then_succeeds() {
+    let server = standin();
+    let client = Client::new(&config_for(&server)).unwrap();
+    let token = server.mint_token("api");
+    server.push_faults(vec![respond(429, &[])]);
+    client.revoke_token(&token).unwrap();
+    assert_eq!(server.request_count(), 2);
+}
+
+#[test]
+fn rate_limit_headers_of_successes_are_kept_on_the_client() {
+    let server = standin();
+    let client = Client::new(&config_for(&server)).unwrap();
+    assert_eq!(client.last_rate_limit().remaining, None);
+    client.revoke_token(&server.mint_token("api")).unwrap();
+    let first = client.last_rate_limit();
+    client.revoke_token(&server.mint_token("api")).unwrap();
+    let second = client.last_rate_limit();
+    assert!(first.limit.is_some() && first.retry_at.is_some());
+    assert_eq!(second.remaining.unwrap(), first.remaining.unwrap() - 1);
+}
+
+#[test]
+fn a_revoke_whose_first_answer_was_lost_reports_success_on_404() {
+    let server = standin();
+    let client = Client::new(&config_for(&server)).unwrap();
+    let token = server.mint_token("api");
+    client.revoke_token(&token).unwrap();
+    // A gateway error may hide a revoke that happened: the retry's 404 then
+    // means "gone, as asked".
+    server.push_faults(vec![respond(502, &[])]);
+    client.revoke_token(&token).expect("404 after a lost answer is success");
+    // A 503 means the server did nothing: the 404 after it is the truth.
+    server.push_faults(vec![respond(503, &[])]);
+    assert_eq!(client.revoke_token(&token).unwrap_err().status, Status::TokenNotFound);
+}
+
+#[test]
+fn refused_connections_are_retried_within_the_deadline() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut config = Config::new();
+    config.set_app_id("id").unwrap();
+    config.set_secret_key("key").unwrap();
+    config.set_base_url(&format!("http://127.0.0.1:{port}")).unwrap();
+    config.set_retry_base_delay_ms(20);
+    let err = Client::new(&config).unwrap().revoke_token("t").unwrap_err();
+    assert_eq!((err.status, err.attempts), (Status::ConnectionFailed, 3), "{}", err.message);
+}
+
+#[test]
+fn a_hung_server_fails_on_the_total_deadline_despite_retries() {
+    let server = standin();
+    let mut config = config_for(&server);
+    config.set_timeout_ms(400).unwrap();
+    let client = Client::new(&config).unwrap();
+    let started = Instant::now();
+    let err = client.revoke_token("fault-hang").unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.status, Status::Timeout, "{}", err.message);
+    assert!(took >= Duration::from_millis(390) && took < Duration::from_millis(700), "{took:?}");
+}
+
+#[test]
+fn extra_headers_are_sent_but_cannot_touch_credentials() {
+    let server = standin();
+    let mut config = config_for(&server);
+    config.add_header("X-Request-Source", "incident-42").unwrap();
+    assert!(config.add_header("X-App-Token", "stolen").is_err());
+    let client = Client::new(&config).unwrap();
+    client.revoke_token(&server.mint_token("api")).unwrap();
+    let request = server.requests().pop().unwrap();
+    let values = |name: &str| request.headers.iter().filter(|(n, _)| n == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    assert_eq!(values("x-request-source"), ["incident-42"]);
+    assert_eq!(values("x-app-token"), [server.secret_key()]);
+}
