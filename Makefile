@@ -31,13 +31,15 @@ build/c/%: bindings/c/%.c include/voucherify.h build
 	mkdir -p build/c
 	$(CC) -std=c99 -Wall -Wextra -O2 -Iinclude $< -o $@ -L$(LIBDIR) -lvoucherify -Wl,-rpath,$(CURDIR)/$(LIBDIR)
 
-test: test-rust test-c test-python
+test: test-rust test-c test-python test-install test-cpp
 	@echo "make test: all suites passed"
 
 # Unit and integration tests of the library and the stand-in, including the
 # header freshness check (tests/header.rs) and the panic-boundary scan.
 test-rust:
 	$(CARGO) test --workspace
+	@# A forced panic through the real exports (a feature of test builds only).
+	$(CARGO) test --features test-panic --test ffi_panic
 
 test-c: build tools
 	VF_SKIP_CARGO=1 tests/c/run.sh

@@ -1,6 +1,7 @@
 //! The Voucherify OAuth calls. A client is `Send + Sync`: share one among
 //! all threads, so that they share its connection pool.
 
+use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::config::{invalid, Config};
@@ -32,6 +33,10 @@ impl Client {
     /// is `Ok`.
     pub fn revoke_token(&self, access_token: &str) -> Result<(), Error> {
         check_token(access_token)?;
+        #[cfg(feature = "test-panic")]
+        if access_token == "vf-test-panic" {
+            panic!("forced by the test-panic feature");
+        }
         let answer = self.transport.post_form("/v1/oauth/token/revoke", &[("access_token", access_token)])?;
         match answer.status {
             // 204 is documented; a proxy that rewrites it still means success.
@@ -99,7 +104,10 @@ impl Client {
                         loop {
                             let i = next.fetch_add(1, Ordering::Relaxed);
                             let Some(token) = tokens.get(i) else { break done };
-                            done.push((i, self.revoke_token(token.as_ref())));
+                            // One token's panic must not take the others' outcomes.
+                            let outcome = catch_unwind(AssertUnwindSafe(|| self.revoke_token(token.as_ref())))
+                                .unwrap_or_else(|_| Err(Error::new(Status::Panic, "revoke: internal error: panicked")));
+                            done.push((i, outcome));
                         }
                     })
                 })

@@ -1,0 +1,65 @@
+//! A panic inside the library reaches C as VF_STATUS_PANIC, through the
+//! real exports. Needs the test-panic feature:
+//! `cargo test --features test-panic --test ffi_panic`.
+#![cfg(feature = "test-panic")]
+
+use std::ffi::{CStr, CString};
+use std::ptr;
+
+use voucherify::ffi::client::{vf_client_free, vf_client_new, vf_revoke_token, vf_revoke_tokens};
+use voucherify::ffi::config::{vf_config_free, vf_config_new, vf_config_set_app_id, vf_config_set_base_url, vf_config_set_secret_key};
+use voucherify::ffi::error::{vf_error_free, vf_error_message, vf_error_status};
+use voucherify::ffi::vf_client;
+use voucherify::Status;
+
+fn client() -> *mut vf_client {
+    unsafe {
+        let config = vf_config_new();
+        let set = |f: unsafe extern "C" fn(_, _, _) -> Status, v: &str| {
+            let v = CString::new(v).unwrap();
+            assert_eq!(f(config, v.as_ptr(), ptr::null_mut()), Status::Ok);
+        };
+        set(vf_config_set_app_id, "id");
+        set(vf_config_set_secret_key, "key");
+        // Nothing is sent: the panic comes before any request.
+        set(vf_config_set_base_url, "http://127.0.0.1:9");
+        let mut client = ptr::null_mut();
+        assert_eq!(vf_client_new(config, &mut client, ptr::null_mut()), Status::Ok);
+        vf_config_free(config);
+        client
+    }
+}
+
+#[test]
+fn a_panic_becomes_the_panic_status() {
+    let client = client();
+    let token = CString::new("vf-test-panic").unwrap();
+    unsafe {
+        let mut err = ptr::null_mut();
+        assert_eq!(vf_revoke_token(client, token.as_ptr(), &mut err), Status::Panic);
+        assert_eq!(vf_error_status(err), Status::Panic);
+        let message = CStr::from_ptr(vf_error_message(err)).to_str().unwrap();
+        assert!(message.contains("panicked"), "{message}");
+        vf_error_free(err);
+
+        // The client still works after a caught panic.
+        let mut err = ptr::null_mut();
+        assert_eq!(vf_revoke_token(client, token.as_ptr(), &mut err), Status::Panic);
+        vf_error_free(err);
+        vf_client_free(client);
+    }
+}
+
+#[test]
+fn a_panic_in_a_bulk_worker_is_that_tokens_outcome() {
+    let client = client();
+    let tokens = [CString::new("vf-test-panic").unwrap(), CString::new("").unwrap()];
+    let pointers: Vec<_> = tokens.iter().map(|t| t.as_ptr()).collect();
+    let mut statuses = [Status::Ok; 2];
+    unsafe {
+        let status = vf_revoke_tokens(client, pointers.as_ptr(), 2, 1, statuses.as_mut_ptr(), ptr::null_mut(), ptr::null_mut());
+        assert_eq!(status, Status::Ok);
+        assert_eq!(statuses, [Status::Panic, Status::InvalidArgument]);
+        vf_client_free(client);
+    }
+}
