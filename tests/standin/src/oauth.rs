@@ -295,23 +295,17 @@ fn token_json(token: &Token, expires_in: u64, active: Option<bool>) -> serde_jso
 /// The outcome a `fault-...` token asks for, or None if it names no fault.
 fn token_fault(token: &str) -> Option<Outcome> {
     let fault = match token {
-        "fault-hang" => Some(Fault::Hang),
-        "fault-close" => Some(Fault::Close),
-        "fault-reset" => Some(Fault::Reset),
-        "fault-reset-mid-body" => Some(Fault::ResetMidBody),
-        "fault-trickle" => Some(Fault::Trickle {
+        "fault-hang" => Fault::Hang,
+        "fault-close" => Fault::Close,
+        "fault-reset" => Fault::Reset,
+        "fault-reset-mid-body" => Fault::ResetMidBody,
+        "fault-trickle" => Fault::Trickle {
             interval_ms: crate::default_trickle_ms(),
-        }),
-        "fault-endless-body" => Some(Fault::EndlessBody),
-        "fault-huge-body" => Some(Fault::HugeBody {
+        },
+        "fault-endless-body" => Fault::EndlessBody,
+        "fault-huge-body" => Fault::HugeBody {
             bytes: crate::default_huge_bytes(),
-        }),
-        _ => None,
-    };
-    if let Some(fault) = fault {
-        return Some(Outcome::Misbehave(fault));
-    }
-    match token {
+        },
         "fault-redirect" => {
             let mut response = plain_response(StatusCode::TEMPORARY_REDIRECT, None, Body::empty());
             response
@@ -319,8 +313,13 @@ fn token_fault(token: &str) -> Option<Outcome> {
                 .insert(header::LOCATION, HeaderValue::from_static(REDIRECT_TARGET));
             return Some(Outcome::Answer(response));
         }
-        _ => {}
-    }
+        _ => return status_fault(token),
+    };
+    Some(Outcome::Misbehave(fault))
+}
+
+/// `fault-status-NNN[-variant]`, or None.
+fn status_fault(token: &str) -> Option<Outcome> {
     let rest = token.strip_prefix("fault-status-")?;
     let (code, variant) = match rest.split_once('-') {
         Some((code, variant)) => (code, Some(variant)),

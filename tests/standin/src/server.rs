@@ -134,11 +134,11 @@ async fn accept_connection(
     match tls {
         None => serve_connection(stream, dup, app, shutdown).await,
         // Bounded, so a client that stalls its handshake cannot hold up shutdown for long.
+        // Handshake failures (e.g. a client that does not trust our CA) just end here.
         Some(acceptor) => {
-            match tokio::time::timeout(Duration::from_secs(5), acceptor.accept(stream)).await {
-                Ok(Ok(stream)) => serve_connection(stream, dup, app, shutdown).await,
-                // Handshake failures (e.g. a client that does not trust our CA) just end here.
-                _ => {}
+            let handshake = tokio::time::timeout(Duration::from_secs(5), acceptor.accept(stream));
+            if let Ok(Ok(stream)) = handshake.await {
+                serve_connection(stream, dup, app, shutdown).await;
             }
         }
     }
