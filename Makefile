@@ -57,6 +57,8 @@ tools:
 
 # Installing, packaging and the consumers' tests (make install, test-install).
 include mk/install.mk
+# Benchmarks against libcurl, requests, urllib3, bare ureq and a raw socket.
+include mk/bench.mk
 
 $(VENV)/.ready:
 	$(PYTHON) -m venv $(VENV)
