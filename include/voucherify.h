@@ -33,22 +33,6 @@
 #define VF_VERSION_PATCH 0
 
 /**
- * Parallelism of [`Client::revoke_tokens`] when the caller gives 0.
- */
-#define DEFAULT_PARALLELISM 4
-
-/**
- * Attempts per call by default: the first and two retries.
- */
-#define DEFAULT_MAX_ATTEMPTS 3
-
-/**
- * The most parallel requests one bulk call makes; also the pool's size,
- * so that every worker keeps its connection.
- */
-#define MAX_PARALLELISM 32
-
-/**
  * The outcome of a libvoucherify call.
  *
  * The numbers are part of the ABI: values are only ever appended, never
@@ -399,12 +383,14 @@ vf_status vf_config_set_user_agent_suffix(vf_config *config,
 vf_status vf_config_load_env(vf_config *config, vf_error **err_out);
 
 /**
- * Sets how many requests one call may send: 1 turns retries off; the
- * default is 3. Retried are refused or reset connections, timeouts before
+ * Sets how many requests one call may send, from 1 (no retries) to 10;
+ * the default is 3. Retried are refused or reset connections, timeouts before
  * any answer, and answers 429, 502, 503 and 504, with exponential backoff
  * and full jitter (or the wait the server asks for with `Retry-After` or
- * `X-Rate-Limit-Retry`), and never past the total timeout. Revoke is safe
- * to repeat; a retried generate may mint a token that then simply expires.
+ * `X-Rate-Limit-Retry`), and never past the total timeout. Revoke and
+ * introspect are safe to repeat. Minting is not (a lost answer would leave
+ * a live token nobody holds), so it is retried only when the server
+ * certainly did not act: refused connections, connect timeouts, 429, 503.
  */
 vf_status vf_config_set_max_attempts(vf_config *config, uint32_t attempts, vf_error **err_out);
 

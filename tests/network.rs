@@ -168,11 +168,11 @@ fn many_threads_share_one_client_through_a_burst_of_faults() {
     let server = start(Options::default());
     let mut config = config_for(&server);
     // One thread may draw every fault in a row: enough attempts for that.
-    config.set_max_attempts(13).unwrap();
+    config.set_max_attempts(10).unwrap();
     config.set_retry_base_delay_ms(1);
     let client = Client::new(&config).unwrap();
     let tokens: Vec<String> = (0..64).map(|_| server.mint_token("api")).collect();
-    server.push_faults((0..12).map(|i| if i % 2 == 0 { Fault::Reset } else { Fault::Close }).collect());
+    server.push_faults((0..9).map(|i| if i % 2 == 0 { Fault::Reset } else { Fault::Close }).collect());
     std::thread::scope(|scope| {
         for chunk in tokens.chunks(8) {
             let client = &client;

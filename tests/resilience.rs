@@ -70,6 +70,14 @@ fn retry_after_is_honoured() {
     client.revoke_token(&token).unwrap();
     let took = started.elapsed();
     assert!(took >= Duration::from_millis(950) && took < Duration::from_millis(2500), "{took:?}");
+
+    // As an HTTP date, two seconds from now (whole seconds: 1 to 2 s away).
+    let at = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(2));
+    server.push_faults(vec![respond(429, &[("Retry-After", &at)])]);
+    let started = Instant::now();
+    client.revoke_token(&server.mint_token("api")).unwrap();
+    let took = started.elapsed();
+    assert!(took >= Duration::from_millis(900) && took < Duration::from_millis(3000), "{took:?}");
 }
 
 #[test]
@@ -167,4 +175,19 @@ fn extra_headers_are_sent_but_cannot_touch_credentials() {
     let values = |name: &str| request.headers.iter().filter(|(n, _)| n == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
     assert_eq!(values("x-request-source"), ["incident-42"]);
     assert_eq!(values("x-app-token"), [server.secret_key()]);
+}
+
+#[test]
+fn minting_is_retried_only_when_the_server_did_not_act() {
+    let server = standin();
+    let client = Client::new(&config_for(&server)).unwrap();
+    server.push_faults(vec![respond(503, &[])]);
+    client.generate_token(&["api"]).expect("503: nothing was minted, so retry");
+    assert_eq!(server.request_count(), 2);
+    server.reset_log();
+    // A gateway error may hide a minted token: a retry would mint a second.
+    server.push_faults(vec![respond(502, &[])]);
+    let err = client.generate_token(&["api"]).unwrap_err();
+    assert_eq!((err.status, err.attempts), (Status::ServerError, 1));
+    assert_eq!(server.request_count(), 1);
 }

@@ -37,7 +37,7 @@ impl Client {
         if access_token == "vf-test-panic" {
             panic!("forced by the test-panic feature");
         }
-        let answer = self.transport.post_form("/v1/oauth/token/revoke", &[("access_token", access_token)])?;
+        let answer = self.transport.post_form("/v1/oauth/token/revoke", &[("access_token", access_token)], true)?;
         match answer.status {
             // 204 is documented; a proxy that rewrites it still means success.
             200..=299 => Ok(()),
@@ -68,6 +68,7 @@ impl Client {
         let answer = self.transport.post_form(
             "/v1/oauth/token",
             &[("grant_type", "client_credentials"), ("scope", &scope)],
+            false,
         )?;
         match answer.status {
             200 => parse_generated(&answer.body, answer.received_at),
@@ -79,7 +80,7 @@ impl Client {
     /// is `Ok(Introspection::Inactive)`, not an error.
     pub fn introspect_token(&self, access_token: &str) -> Result<Introspection, Error> {
         check_token(access_token)?;
-        let answer = self.transport.post_form("/v1/oauth/introspect", &[("access_token", access_token)])?;
+        let answer = self.transport.post_form("/v1/oauth/introspect", &[("access_token", access_token)], true)?;
         match answer.status {
             200 => parse_introspection(&answer.body, answer.received_at),
             status => Err(http_error(Status::for_http_status(status), "introspect", &answer)),

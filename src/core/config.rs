@@ -21,6 +21,8 @@ pub const CLUSTERS: [&str; 6] =
 pub const DEFAULT_BASE_URL: &str = "https://api.voucherify.io";
 /// Attempts per call by default: the first and two retries.
 pub const DEFAULT_MAX_ATTEMPTS: u32 = 3;
+/// A bound on attempts, so that a bad setting cannot hammer the server.
+pub const MAX_ATTEMPTS: u32 = 10;
 /// The first retry waits up to this long; each further one up to twice as long.
 pub const DEFAULT_RETRY_BASE_DELAY: Duration = Duration::from_millis(200);
 
@@ -188,9 +190,10 @@ impl Config {
     /// How many requests one call may send (1 turns retries off). Retries
     /// cover refused or reset connections, timeouts before an answer, and
     /// 429, 502, 503 and 504 answers; never more than the total timeout.
+    /// Minting retries only what the server certainly did not act on.
     pub fn set_max_attempts(&mut self, attempts: u32) -> Result<(), Error> {
-        if attempts == 0 {
-            return Err(invalid("at least one attempt is needed"));
+        if !(1..=MAX_ATTEMPTS).contains(&attempts) {
+            return Err(invalid(format!("the number of attempts must be from 1 to {MAX_ATTEMPTS}")));
         }
         self.max_attempts = attempts;
         Ok(())
@@ -451,6 +454,8 @@ mod tests {
         let err = c.set_proxy(Some("http://u:pa55word@[::1")).unwrap_err();
         assert!(!err.message.contains("pa55word"));
         assert_eq!(c.set_max_attempts(0).unwrap_err().status, Status::InvalidArgument);
+        assert_eq!(c.set_max_attempts(11).unwrap_err().status, Status::InvalidArgument);
+        c.set_max_attempts(10).unwrap();
     }
 
     #[test]

@@ -11,12 +11,12 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use once_cell::sync::Lazy;
 use ureq::config::Config as AgentConfig;
-use ureq::http::HeaderMap;
+use ureq::http::{HeaderMap, HeaderName, HeaderValue};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::transport::DefaultConnector;
 use ureq::{Agent, Proxy};
 
-use super::config::{invalid, parse_base_url, Config, Secret, TlsRoots};
+use super::config::{invalid, parse_base_url, Config, TlsRoots};
 use super::error::{Error, RateLimit};
 use super::resolver::CachingResolver;
 use super::status::Status;
@@ -32,7 +32,7 @@ const MAX_BODY: u64 = 64 * 1024;
 /// so that every worker keeps its connection.
 pub const MAX_PARALLELISM: usize = 32;
 
-/// Longest single wait between attempts, whatever the server asks.
+/// Longest backoff between attempts when the server names no wait.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 
 const FORM: &str = "application/x-www-form-urlencoded";
@@ -54,10 +54,8 @@ pub(crate) struct Answer {
 pub(crate) struct Transport {
     agent: Agent,
     base_url: String,
-    app_id: String,
-    secret_key: Secret,
-    channel: Option<String>,
-    extra_headers: Vec<(String, String)>,
+    /// The credential, channel and caller's headers, checked and built once.
+    headers: Vec<(HeaderName, HeaderValue)>,
     timeout: Duration,
     max_attempts: u32,
     retry_base_delay: Duration,
@@ -95,13 +93,24 @@ impl Transport {
             .user_agent(user_agent.as_str())
             .accept("application/json")
             .build();
+        let mut secret_key = header_value(secret_key.expose())?;
+        // Kept out of any debug output of the http crate.
+        secret_key.set_sensitive(true);
+        let mut headers = vec![
+            (HeaderName::from_static("x-app-id"), header_value(&app_id)?),
+            (HeaderName::from_static("x-app-token"), secret_key),
+        ];
+        if let Some(channel) = &config.channel {
+            headers.push((HeaderName::from_static("x-voucherify-channel"), header_value(channel)?));
+        }
+        for (name, value) in &config.extra_headers {
+            let name = HeaderName::try_from(name.as_str()).map_err(|_| invalid("a header name is not valid"))?;
+            headers.push((name, header_value(value)?));
+        }
         Ok(Transport {
             agent: Agent::with_parts(agent_config, DefaultConnector::default(), CachingResolver::default()),
             base_url: url.normalized,
-            app_id,
-            secret_key,
-            channel: config.channel.clone(),
-            extra_headers: config.extra_headers.clone(),
+            headers,
             timeout: config.timeout,
             max_attempts: config.max_attempts,
             retry_base_delay: config.retry_base_delay,
@@ -112,7 +121,10 @@ impl Transport {
     /// Sends a form to an OAuth endpoint, retrying transient failures with
     /// exponential backoff and full jitter (or the wait the server asks
     /// for), within the attempt limit and never past the total timeout.
-    pub fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Result<Answer, Error> {
+    ///
+    /// A call that is not `idempotent` (minting a token) is retried only
+    /// when the server certainly did not act, so no token is minted twice.
+    pub fn post_form(&self, path: &str, fields: &[(&str, &str)], idempotent: bool) -> Result<Answer, Error> {
         let body = serde_urlencoded::to_string(fields)
             .map_err(|e| Error::new(Status::Internal, format!("cannot encode the form: {e}")))?;
         let deadline = Instant::now() + self.timeout;
@@ -123,11 +135,16 @@ impl Transport {
             // The first attempt has the agent's whole budget; later ones what is left.
             let budget = (attempts > 1).then(|| deadline.saturating_duration_since(Instant::now()));
             let outcome = self.send_once(path, &body, budget);
-            let (retry, server_wait) = match &outcome {
+            let (mut retry, server_wait) = match &outcome {
                 Ok(answer) => (Retry::for_http_status(answer.status), answer.rate_limit.wait()),
                 Err((_, retry)) => (*retry, None),
             };
-            let delay = server_wait.unwrap_or_else(|| self.backoff(attempts)).min(MAX_RETRY_DELAY);
+            if retry == Retry::MayHaveActed && !idempotent {
+                retry = Retry::No;
+            }
+            // The server's wait is honoured in full, or not at all when the
+            // deadline comes first; our own backoff is capped.
+            let delay = server_wait.unwrap_or_else(|| self.backoff(attempts).min(MAX_RETRY_DELAY));
             let out_of_time = Instant::now() + delay >= deadline;
             if retry == Retry::No || attempts >= self.max_attempts || out_of_time {
                 return match outcome {
@@ -160,16 +177,8 @@ impl Transport {
     /// One request and its answer, or the failure and whether to retry it.
     fn send_once(&self, path: &str, body: &str, budget: Option<Duration>) -> Result<Answer, (Error, Retry)> {
         let url = format!("{}{path}", self.base_url);
-        let mut request = self
-            .agent
-            .post(&url)
-            .header("X-App-Id", &self.app_id)
-            .header("X-App-Token", self.secret_key.expose())
-            .content_type(FORM);
-        if let Some(channel) = &self.channel {
-            request = request.header("X-Voucherify-Channel", channel);
-        }
-        for (name, value) in &self.extra_headers {
+        let mut request = self.agent.post(&url).content_type(FORM);
+        for (name, value) in &self.headers {
             request = request.header(name, value);
         }
         if let Some(budget) = budget {
@@ -201,6 +210,12 @@ impl Transport {
     pub fn last_rate_limit(&self) -> RateLimit {
         self.last_rate_limit.load()
     }
+}
+
+/// A header value checked again by the http crate (the setters already
+/// refused control characters).
+fn header_value(value: &str) -> Result<HeaderValue, Error> {
+    HeaderValue::from_str(value).map_err(|_| invalid("a header value contains a character HTTP does not allow"))
 }
 
 /// Whether a failed attempt is worth repeating.
@@ -269,14 +284,17 @@ fn io_status(e: &io::Error) -> (Status, Retry) {
 
 impl RateLimit {
     fn from_headers(headers: &HeaderMap) -> RateLimit {
-        let number = |name: &str| {
-            headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<i64>().ok())
-        };
+        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
+        let number = |name: &str| text(name).and_then(|v| v.parse::<i64>().ok());
         RateLimit {
             limit: number("x-rate-limit-limit"),
             remaining: number("x-rate-limit-remaining"),
             retry_at: number("x-rate-limit-retry"),
-            retry_after: number("retry-after"),
+            // Seconds, or an HTTP date.
+            retry_after: number("retry-after").or_else(|| {
+                let at = httpdate::parse_http_date(text("retry-after")?).ok()?;
+                Some(at.duration_since(SystemTime::now()).map_or(0, |d| d.as_secs() as i64))
+            }),
         }
     }
 

@@ -172,12 +172,14 @@ pub unsafe extern "C" fn vf_config_load_env(config: *mut vf_config, err_out: *mu
     boundary(err_out, || unsafe { mut_arg(config, "config")?.inner.load_env() })
 }
 
-/// Sets how many requests one call may send: 1 turns retries off; the
-/// default is 3. Retried are refused or reset connections, timeouts before
+/// Sets how many requests one call may send, from 1 (no retries) to 10;
+/// the default is 3. Retried are refused or reset connections, timeouts before
 /// any answer, and answers 429, 502, 503 and 504, with exponential backoff
 /// and full jitter (or the wait the server asks for with `Retry-After` or
-/// `X-Rate-Limit-Retry`), and never past the total timeout. Revoke is safe
-/// to repeat; a retried generate may mint a token that then simply expires.
+/// `X-Rate-Limit-Retry`), and never past the total timeout. Revoke and
+/// introspect are safe to repeat. Minting is not (a lost answer would leave
+/// a live token nobody holds), so it is retried only when the server
+/// certainly did not act: refused connections, connect timeouts, 429, 503.
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_max_attempts(
     config: *mut vf_config,

@@ -29,7 +29,7 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Type, TypeVar, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Type, TypeVar, Union
 
 __all__ = [
     "Status",
@@ -55,6 +55,8 @@ __all__ = [
     "ERRORS_BY_STATUS",
     "Token",
     "RevokeResult",
+    "RateLimit",
+    "TlsRoots",
     "Client",
     "TokenSource",
     "version",
@@ -149,6 +151,11 @@ _SIGNATURES = [
     ("vf_error_api_message", _c_str, [_ErrorP]),
     ("vf_error_details", _c_str, [_ErrorP]),
     ("vf_error_request_id", _c_str, [_ErrorP]),
+    ("vf_error_attempts", ctypes.c_uint32, [_ErrorP]),
+    ("vf_error_retry_after_s", ctypes.c_int64, [_ErrorP]),
+    ("vf_error_rate_limit_limit", ctypes.c_int64, [_ErrorP]),
+    ("vf_error_rate_limit_remaining", ctypes.c_int64, [_ErrorP]),
+    ("vf_error_rate_limit_retry_at", ctypes.c_int64, [_ErrorP]),
     ("vf_error_free", None, [_ErrorP]),
     ("vf_config_new", _ConfigP, []),
     ("vf_config_free", None, [_ConfigP]),
@@ -162,9 +169,22 @@ _SIGNATURES = [
     ("vf_config_set_channel", _c_status, [_ConfigP, _c_str, _ErrorOut]),
     ("vf_config_set_user_agent_suffix", _c_status, [_ConfigP, _c_str, _ErrorOut]),
     ("vf_config_load_env", _c_status, [_ConfigP, _ErrorOut]),
+    ("vf_config_set_max_attempts", _c_status, [_ConfigP, ctypes.c_uint32, _ErrorOut]),
+    ("vf_config_set_retry_base_delay_ms", _c_status, [_ConfigP, ctypes.c_uint32, _ErrorOut]),
+    ("vf_config_set_proxy", _c_status, [_ConfigP, _c_str, _ErrorOut]),
+    ("vf_config_set_proxy_from_env", _c_status, [_ConfigP, ctypes.c_bool, _ErrorOut]),
+    ("vf_config_set_tls_roots", _c_status, [_ConfigP, ctypes.c_int, _ErrorOut]),
+    ("vf_config_set_ca_file", _c_status, [_ConfigP, _c_str, _ErrorOut]),
+    ("vf_config_add_header", _c_status, [_ConfigP, _c_str, _c_str, _ErrorOut]),
     ("vf_client_new", _c_status, [_ConfigP, ctypes.POINTER(_ClientP), _ErrorOut]),
     ("vf_client_free", None, [_ClientP]),
     ("vf_revoke_token", _c_status, [_ClientP, _c_str, _ErrorOut]),
+    (
+        "vf_client_rate_limit",
+        _c_status,
+        [_ClientP, ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_int64),
+         ctypes.POINTER(ctypes.c_int64), _ErrorOut],
+    ),
     ("vf_generate_token", _c_status, [_ClientP, _c_str, ctypes.POINTER(_TokenP), _ErrorOut]),
     (
         "vf_introspect_token",
@@ -231,6 +251,30 @@ class Status(enum.IntEnum):
     INTERNAL = 15
 
 
+class TlsRoots(enum.IntEnum):
+    """Mirror of the C ``vf_tls_roots`` enum: which certificates TLS servers must chain to."""
+
+    SYSTEM = 0  # the operating system's store (the library's default)
+    MOZILLA = 1  # Mozilla's list built into the library, for hosts without a store
+
+
+@dataclass(frozen=True)
+class RateLimit:
+    """Voucherify's ``X-Rate-Limit-*`` headers; each field None when absent.
+
+    ``limit``: calls allowed per period; ``remaining``: calls left in this
+    period; ``retry_at``: when calls are allowed again, in Unix seconds.
+    """
+
+    limit: Optional[int] = None
+    remaining: Optional[int] = None
+    retry_at: Optional[int] = None
+
+
+def _optional(value: int) -> Optional[int]:
+    return None if value < 0 else value  # the C API says -1 for "absent"
+
+
 class VoucherifyError(Exception):
     """A failed libvoucherify call, with the details of its ``vf_error``.
 
@@ -238,8 +282,11 @@ class VoucherifyError(Exception):
     does not know), ``message`` (one line, fit for a log), ``http_status``
     (None when there was no answer), and from Voucherify's JSON error body,
     each None when absent: ``key``, ``api_message``, ``details`` and
-    ``request_id`` (what Voucherify support asks for). Never holds the secret
-    key or a token.
+    ``request_id`` (what Voucherify support asks for). ``attempts`` is how
+    many requests the call sent, retries included (0 if nothing was sent);
+    ``retry_after`` the last answer's ``Retry-After`` in seconds (how long to
+    back off) and ``rate_limit`` its ``X-Rate-Limit-*`` headers, each None
+    when absent. Never holds the secret key, a token or a proxy URL.
     """
 
     def __init__(
@@ -252,6 +299,9 @@ class VoucherifyError(Exception):
         api_message: Optional[str] = None,
         details: Optional[str] = None,
         request_id: Optional[str] = None,
+        attempts: int = 0,
+        retry_after: Optional[int] = None,
+        rate_limit: Optional[RateLimit] = None,
     ) -> None:
         # Only the message goes to the base class: OSError-derived subclasses
         # would otherwise read the arguments as (errno, strerror, ...).
@@ -263,6 +313,9 @@ class VoucherifyError(Exception):
         self.api_message: Optional[str] = api_message
         self.details: Optional[str] = details
         self.request_id: Optional[str] = request_id
+        self.attempts: int = attempts
+        self.retry_after: Optional[int] = retry_after
+        self.rate_limit: Optional[RateLimit] = rate_limit
 
     def __str__(self) -> str:
         return self.message
@@ -271,7 +324,7 @@ class VoucherifyError(Exception):
         return (
             f"{type(self).__name__}({self.message!r}, status={_status_label(self.status)}, "
             f"http_status={self.http_status!r}, key={self.key!r}, "
-            f"request_id={self.request_id!r})"
+            f"request_id={self.request_id!r}, attempts={self.attempts!r})"
         )
 
 
@@ -387,15 +440,23 @@ def _error_from(status: int, err: "ctypes._Pointer[_Error]") -> VoucherifyError:
         if not err:
             message = f"libvoucherify call failed: {status_name(status)}"
             http_status: Optional[int] = None
-            fields: Dict[str, Optional[str]] = {}
+            fields: Dict[str, Any] = {}
         else:
             message = _decode(_lib.vf_error_message(err)) or status_name(status)
             http_status = _lib.vf_error_http_status(err) or None
+            rate_limit = RateLimit(
+                _optional(_lib.vf_error_rate_limit_limit(err)),
+                _optional(_lib.vf_error_rate_limit_remaining(err)),
+                _optional(_lib.vf_error_rate_limit_retry_at(err)),
+            )
             fields = {
                 "key": _decode(_lib.vf_error_key(err)),
                 "api_message": _decode(_lib.vf_error_api_message(err)),
                 "details": _decode(_lib.vf_error_details(err)),
                 "request_id": _decode(_lib.vf_error_request_id(err)),
+                "attempts": _lib.vf_error_attempts(err),
+                "retry_after": _optional(_lib.vf_error_retry_after_s(err)),
+                "rate_limit": None if rate_limit == RateLimit() else rate_limit,
             }
     finally:
         _lib.vf_error_free(err)  # NULL is accepted
@@ -608,6 +669,20 @@ class Client(_Owned):
     or ``VOUCHERIFY_CLUSTER``. ``cluster`` and ``base_url`` are exclusive;
     the default is the ``api`` cluster. Timeouts are in milliseconds.
 
+    Failed calls are retried by default: ``max_attempts`` requests at most
+    (default 3; 1 turns retries off) for refused or reset connections,
+    timeouts before any answer and answers 429, 502, 503 and 504, with
+    backoff starting from up to ``retry_base_delay_ms`` (default 200) or the
+    wait the server asks for, never past ``timeout_ms``.
+
+    ``proxy`` is an ``http://[user:password@]host:port`` URL, or with
+    ``proxy_from_env=True`` it is read from ``HTTPS_PROXY`` and friends
+    (honouring ``NO_PROXY``); without either no proxy is used. The URL never
+    appears in messages or ``repr()``. ``tls_roots`` picks the trusted roots
+    (:class:`TlsRoots`; the system store by default) and ``ca_file`` adds a
+    PEM file of extra ones. ``headers`` are added to every request; the
+    credential headers and those the library sets itself cannot be replaced.
+
     Thread safety: one client may be shared by any number of threads, and
     should be, so they share its connections. ctypes releases the GIL while
     the library works, so calls really run in parallel. ``close()`` waits
@@ -632,9 +707,24 @@ class Client(_Owned):
         user_agent_suffix: Optional[str] = None,
         allow_insecure_http: bool = False,
         from_env: bool = False,
+        max_attempts: Optional[int] = None,
+        retry_base_delay_ms: Optional[int] = None,
+        proxy: Optional[str] = None,
+        proxy_from_env: bool = False,
+        tls_roots: Optional[TlsRoots] = None,
+        ca_file: Union[str, "os.PathLike[str]", None] = None,
+        headers: Optional[Mapping[str, str]] = None,
     ) -> None:
         if cluster is not None and base_url is not None:
             raise _invalid("configuration", "give cluster or base_url, not both")
+        # The library would silently let the environment win: refuse the ambiguity.
+        if proxy is not None and proxy_from_env:
+            raise _invalid("configuration", "give proxy or proxy_from_env, not both")
+        if tls_roots is not None:
+            try:
+                tls_roots = TlsRoots(tls_roots)
+            except ValueError:
+                raise _invalid("tls_roots", f"{tls_roots!r} is not a TlsRoots value") from None
         self._init_owned(_lib.vf_client_free)
 
         config = _lib.vf_config_new()
@@ -650,10 +740,25 @@ class Client(_Owned):
                 (_lib.vf_config_set_base_url, "base_url", base_url),
                 (_lib.vf_config_set_channel, "channel", channel),
                 (_lib.vf_config_set_user_agent_suffix, "user_agent_suffix", user_agent_suffix),
+                (_lib.vf_config_set_proxy, "proxy", proxy),
             ]
             for setter, what, value in strings:
                 if value is not None:
                     _call(setter, config, _to_c_string(what, value))
+            if ca_file is not None:
+                path = os.fspath(ca_file)  # bytes paths pass as-is; C checks UTF-8
+                _call(_lib.vf_config_set_ca_file, config, _to_c_string("ca_file", path, allow_bytes=True))
+            for name, value in (headers or {}).items():
+                _call(
+                    _lib.vf_config_add_header,
+                    config,
+                    _to_c_string("header name", name),
+                    _to_c_string("header value", value),
+                )
+            if proxy_from_env:
+                _call(_lib.vf_config_set_proxy_from_env, config, True)
+            if tls_roots is not None:
+                _call(_lib.vf_config_set_tls_roots, config, int(tls_roots))
             if allow_insecure_http:
                 _call(_lib.vf_config_set_allow_insecure_http, config, True)
             if timeout_ms is not None:
@@ -663,6 +768,14 @@ class Client(_Owned):
                     _lib.vf_config_set_connect_timeout_ms,
                     config,
                     _to_uint32("connect_timeout_ms", connect_timeout_ms),
+                )
+            if max_attempts is not None:
+                _call(_lib.vf_config_set_max_attempts, config, _to_uint32("max_attempts", max_attempts))
+            if retry_base_delay_ms is not None:
+                _call(
+                    _lib.vf_config_set_retry_base_delay_ms,
+                    config,
+                    _to_uint32("retry_base_delay_ms", retry_base_delay_ms),
                 )
             handle = _ClientP()
             _call(_lib.vf_client_new, config, ctypes.byref(handle))
@@ -685,6 +798,18 @@ class Client(_Owned):
             _call(_lib.vf_revoke_token, handle, token)
         finally:
             self._end_call()
+
+    def rate_limit(self) -> RateLimit:
+        """Voucherify's ``X-Rate-Limit-*`` headers from the latest answer this
+        client received (from any thread); fields are None until an answer
+        carried them."""
+        values = [ctypes.c_int64(-1) for _ in range(3)]
+        handle = self._begin_call()
+        try:
+            _call(_lib.vf_client_rate_limit, handle, *(ctypes.byref(v) for v in values))
+        finally:
+            self._end_call()
+        return RateLimit(*(_optional(v.value) for v in values))
 
     def generate(self, scope: Union[str, Sequence[str]]) -> Token:
         """Mints a new access token for ``scope``.

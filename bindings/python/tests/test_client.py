@@ -135,8 +135,9 @@ def test_wrong_secret_is_unauthorized(standin: StandIn) -> None:
         (418, vf.UnexpectedResponseError, "error"),
     ],
 )
-def test_fault_status(client: vf.Client, code: int, cls: Type[vf.VoucherifyError], key: str) -> None:
-    with pytest.raises(cls) as info:
+def test_fault_status(standin: StandIn, code: int, cls: Type[vf.VoucherifyError], key: str) -> None:
+    # One attempt: 429 and 502 would otherwise be retried (and backed off).
+    with make_client(standin, max_attempts=1) as client, pytest.raises(cls) as info:
         client.revoke(f"fault-status-{code}")
     e = info.value
     assert type(e) is cls
@@ -144,6 +145,7 @@ def test_fault_status(client: vf.Client, code: int, cls: Type[vf.VoucherifyError
     assert e.key == key
     assert e.details == "Fault requested by the test."
     assert e.request_id is not None and e.request_id.startswith("v-")
+    assert e.attempts == 1
 
 
 def test_fault_status_404(client: vf.Client) -> None:
@@ -154,8 +156,8 @@ def test_fault_status_404(client: vf.Client) -> None:
     assert info.value.http_status == 404
 
 
-def test_string_code_is_parsed_leniently(client: vf.Client) -> None:
-    with pytest.raises(vf.RateLimitedError) as info:
+def test_string_code_is_parsed_leniently(standin: StandIn) -> None:
+    with make_client(standin, max_attempts=1) as client, pytest.raises(vf.RateLimitedError) as info:
         client.revoke("fault-status-429-stringcode")
     assert info.value.http_status == 429
     assert info.value.key == "too_many_requests"
@@ -167,9 +169,9 @@ def test_string_code_is_parsed_leniently(client: vf.Client) -> None:
     "code, cls", [(503, vf.ServerError), (403, vf.ForbiddenError), (418, vf.UnexpectedResponseError)]
 )
 def test_unusual_error_bodies(
-    client: vf.Client, variant: str, code: int, cls: Type[vf.VoucherifyError]
+    standin: StandIn, variant: str, code: int, cls: Type[vf.VoucherifyError]
 ) -> None:
-    with pytest.raises(cls) as info:
+    with make_client(standin, max_attempts=1) as client, pytest.raises(cls) as info:
         client.revoke(f"fault-status-{code}-{variant}")
     e = info.value
     assert type(e) is cls
