@@ -23,7 +23,7 @@ build:
 	@# The SONAME is libvoucherify.so.0: programs linked here look for that name.
 	ln -sf libvoucherify.so $(LIBDIR)/libvoucherify.so.0
 
-demo: build $(VENV)/.ready build/c/revoke_token
+demo: build $(VENV)/.ready build/c/revoke_token build/c/lifecycle
 	scripts/demo
 
 # The C samples, linked against the library built here.

@@ -1,25 +1,15 @@
-"""Mints an access token with POST /v1/oauth/token, for the demo.
+"""Mints an access token with libvoucherify, for the demo; prints it.
 
-Usage: mint_token.py BASE_URL   (credentials from VOUCHERIFY_APP_ID and
-VOUCHERIFY_SECRET_KEY). Prints the token only.
+Credentials and base URL come from the environment, as for the samples
+(VOUCHERIFY_APP_ID, VOUCHERIFY_SECRET_KEY, VOUCHERIFY_API_URL/_CLUSTER).
 """
 
-import json
-import os
 import sys
-import urllib.parse
-import urllib.request
+from pathlib import Path
 
-base_url = sys.argv[1].rstrip("/")
-request = urllib.request.Request(
-    base_url + "/v1/oauth/token",
-    data=urllib.parse.urlencode({"grant_type": "client_credentials", "scope": "api"}).encode(),
-    headers={
-        "X-App-Id": os.environ["VOUCHERIFY_APP_ID"],
-        "X-App-Token": os.environ["VOUCHERIFY_SECRET_KEY"],
-        "Content-Type": "application/x-www-form-urlencoded",
-    },
-    method="POST",
-)
-with urllib.request.urlopen(request, timeout=30) as response:
-    print(json.load(response)["access_token"])
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bindings" / "python"))
+
+import libvoucherify  # noqa: E402
+
+with libvoucherify.Client(from_env=True) as client:
+    print(client.generate("api").access_token)
