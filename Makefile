@@ -7,11 +7,11 @@
 CARGO   ?= cargo
 PYTHON  ?= python3
 VENV    := .venv
-LIBDIR  := target/debug
-LIB     := $(LIBDIR)/libvoucherify.so
+BUILD_DIR := target/debug
+LIB     := $(BUILD_DIR)/libvoucherify.so
 
 export LIBVOUCHERIFY_PATH := $(CURDIR)/$(LIB)
-export VF_STANDIN_BIN     := $(CURDIR)/$(LIBDIR)/vf-standin
+export VF_STANDIN_BIN     := $(CURDIR)/$(BUILD_DIR)/vf-standin
 
 .PHONY: all build demo test test-rust test-c test-python header tools clean
 
@@ -21,7 +21,7 @@ build:
 	$(CARGO) build --lib -p voucherify
 	$(CARGO) build -p vf-standin
 	@# The SONAME is libvoucherify.so.0: programs linked here look for that name.
-	ln -sf libvoucherify.so $(LIBDIR)/libvoucherify.so.0
+	ln -sf libvoucherify.so $(BUILD_DIR)/libvoucherify.so.0
 
 demo: build $(VENV)/.ready build/c/revoke_token build/c/lifecycle
 	scripts/demo
@@ -29,7 +29,7 @@ demo: build $(VENV)/.ready build/c/revoke_token build/c/lifecycle
 # The C samples, linked against the library built here.
 build/c/%: bindings/c/%.c include/voucherify.h build
 	mkdir -p build/c
-	$(CC) -std=c99 -Wall -Wextra -O2 -Iinclude $< -o $@ -L$(LIBDIR) -lvoucherify -Wl,-rpath,$(CURDIR)/$(LIBDIR)
+	$(CC) -std=c99 -Wall -Wextra -O2 -Iinclude $< -o $@ -L$(BUILD_DIR) -lvoucherify -Wl,-rpath,$(CURDIR)/$(BUILD_DIR)
 
 test: test-rust test-c test-python test-install test-cpp
 	@echo "make test: all suites passed"
@@ -59,6 +59,9 @@ tools:
 include mk/install.mk
 # Benchmarks against libcurl, requests, urllib3, bare ureq and a raw socket.
 include mk/bench.mk
+# Debian packages and the ABI baseline; the installable Python package.
+include mk/deb.mk
+include mk/python.mk
 
 $(VENV)/.ready:
 	$(PYTHON) -m venv $(VENV)

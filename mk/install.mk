@@ -6,8 +6,6 @@
 #                  sample with pkg-config (shared and --static) and a CMake
 #                  project, against the stand-in; exported symbols; header
 #   make test-cpp  the C++ wrapper's test under valgrind, against target/debug
-#   make test-abi  abidiff of a debug-info build against packaging/abi/
-#   make abi-baseline  rewrite packaging/abi/libvoucherify.so.0.abi (on purpose only)
 #
 # The layout follows cargo-c's (libNAME.so.FULL_VERSION with the two
 # symlinks, libNAME.a, NAME.pc with Libs.private from rustc's
@@ -16,14 +14,8 @@
 PREFIX     ?= /usr/local
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR    ?=
-# The Makefile uses LIBDIR for its build tree (target/debug); the install's
-# libdir is LIBDIR only when it is given on the command line (or once the
-# Makefile's own variable has another name).
-ifeq ($(origin LIBDIR),file)
-VF_LIBDIR = $(PREFIX)/lib
-else
-VF_LIBDIR = $(if $(LIBDIR),$(LIBDIR),$(PREFIX)/lib)
-endif
+LIBDIR     ?= $(PREFIX)/lib
+VF_LIBDIR   = $(LIBDIR)
 VF_PKGCONFIGDIR = $(VF_LIBDIR)/pkgconfig
 VF_CMAKEDIR     = $(VF_LIBDIR)/cmake/voucherify
 
@@ -47,7 +39,7 @@ VF_STAGE      := $(CURDIR)/build/stage
 
 INSTALL ?= install
 
-.PHONY: release install uninstall test-install test-cpp test-abi abi-baseline install-tools
+.PHONY: release install uninstall test-install test-cpp install-tools
 
 # The release build, and the native libraries a static link needs. The
 # same `cargo rustc` command every time: it rebuilds nothing when nothing

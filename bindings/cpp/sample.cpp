@@ -34,7 +34,8 @@ int main(int argc, char **argv) {
         // A token source for the rest of the API: mints on first use, and
         // revokes its token when it goes out of scope.
         voucherify::TokenSource source(client, scope);
-        std::cout << "token source: Authorization: " << source.authorization().substr(0, 13) << "...\n";
+        const std::string header = source.authorization();  // a secret: not printed
+        std::cout << "token source: Authorization header of " << header.size() << " characters\n";
     } catch (const voucherify::Error &e) {
         std::cerr << "failed: " << e.what() << "\n";
         if (!e.request_id().empty())

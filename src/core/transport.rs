@@ -142,11 +142,14 @@ impl Transport {
             if retry == Retry::MayHaveActed && !idempotent {
                 retry = Retry::No;
             }
+            let give_up = retry == Retry::No || attempts >= self.max_attempts;
             // The server's wait is honoured in full, or not at all when the
             // deadline comes first; our own backoff is capped.
-            let delay = server_wait.unwrap_or_else(|| self.backoff(attempts).min(MAX_RETRY_DELAY));
-            let out_of_time = Instant::now() + delay >= deadline;
-            if retry == Retry::No || attempts >= self.max_attempts || out_of_time {
+            let delay = match give_up {
+                true => Duration::ZERO,
+                false => server_wait.unwrap_or_else(|| self.backoff(attempts).min(MAX_RETRY_DELAY)),
+            };
+            if give_up || Instant::now() + delay >= deadline {
                 return match outcome {
                     Ok(mut answer) => {
                         answer.attempts = attempts;
