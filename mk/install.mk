@@ -79,6 +79,7 @@ install: release
 	      -e 's|@SONAME@|$(VF_SONAME)|g' -e "s|@LIBS_PRIVATE@|$$libs|g" -e "s|@SIZEOF_VOID_P@|$$ptr|g" \
 	      packaging/cmake/$$f.in > $(DESTDIR)$(VF_CMAKEDIR)/$$f && chmod 0644 $(DESTDIR)$(VF_CMAKEDIR)/$$f || exit 1; \
 	done
+	$(MAKE) --no-print-directory install-python
 
 # Only files this install owns; the shared directories (lib, include,
 # pkgconfig, cmake) stay, the package's own cmake/voucherify goes if empty.
@@ -88,6 +89,7 @@ uninstall:
 	      $(DESTDIR)$(INCLUDEDIR)/voucherify.h $(DESTDIR)$(VF_PKGCONFIGDIR)/voucherify.pc \
 	      $(DESTDIR)$(VF_CMAKEDIR)/voucherifyConfig.cmake $(DESTDIR)$(VF_CMAKEDIR)/voucherifyConfigVersion.cmake
 	-rmdir $(DESTDIR)$(VF_CMAKEDIR) 2>/dev/null
+	$(MAKE) --no-print-directory uninstall-python
 
 # pkg-config and cmake, installed when missing (a fresh machine; we are root).
 install-tools:

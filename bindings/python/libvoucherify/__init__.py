@@ -15,9 +15,16 @@ A thin ctypes layer over the library's C API (include/voucherify.h)::
             headers = {"Authorization": source.authorization()}
 
 The library is found through, in order: the environment variable
-``LIBVOUCHERIFY_PATH`` (a file path; if set, it is the only candidate), the
-repository's own build (``target/debug`` then ``target/release``), the
-installed ``libvoucherify.so.0``, then ``ctypes.util.find_library``.
+``LIBVOUCHERIFY_PATH`` (a file path; if set, it is the only candidate), a
+library shipped inside this package (``libvoucherify/_lib/libvoucherify.so.0``),
+the repository's own build when this is a checkout (``target/debug`` then
+``target/release``), the installed library by its SONAME
+``libvoucherify.so.0``, then ``ctypes.util.find_library``.
+
+At import the loaded library's ``vf_version()`` must be compatible with this
+binding: same major version (for 0.x: same major.minor, since pre-1.0 minor
+releases may break the ABI). Otherwise ImportError says which file was
+loaded and both versions. :func:`library_path` tells which file was loaded.
 """
 
 from __future__ import annotations
@@ -29,7 +36,15 @@ import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Type, TypeVar, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
+
+# The binding's version: equal to Cargo.toml's and pyproject.toml's (a test
+# keeps the three equal). The library it loads must be compatible with it.
+__version__ = "0.1.0"
+
+# The ABI (the SONAME number, build.rs's ABI_VERSION) this binding was
+# written for: the library is looked up as libvoucherify.so.<_ABI>.
+_ABI = 0
 
 __all__ = [
     "Status",
@@ -60,48 +75,155 @@ __all__ = [
     "Client",
     "TokenSource",
     "version",
+    "library_path",
     "status_name",
 ]
 
 
 # ---- loading the library -----------------------------------------------------
 
-def _load_library() -> ctypes.CDLL:
-    tried: List[str] = []
+_SONAME = f"libvoucherify.so.{_ABI}"
 
+
+def _compat_key(version: str) -> Tuple[int, ...]:
+    """The part of a version that must match: (major,), or (0, minor) before 1.0.
+
+    Raises ValueError for anything but MAJOR.MINOR.PATCH (a pre-release or
+    build suffix after the patch number is allowed).
+    """
+    parts = version.split(".", 2)
+    if len(parts) != 3:
+        raise ValueError(f"not MAJOR.MINOR.PATCH: {version!r}")
+    patch = parts[2]
+    for sep in ("-", "+"):
+        patch = patch.split(sep, 1)[0]
+    numbers = [parts[0], parts[1], patch]
+    if not all(n.isascii() and n.isdigit() for n in numbers):
+        raise ValueError(f"not MAJOR.MINOR.PATCH: {version!r}")
+    major, minor = int(numbers[0]), int(numbers[1])
+    return (major,) if major > 0 else (0, minor)
+
+
+def _check_abi(found: Optional[str], path: str, expected: Optional[str] = None) -> None:
+    """Raises ImportError unless library version ``found`` suits this binding.
+
+    ``path`` is the loaded file, named in the message; ``expected`` defaults
+    to this binding's version.
+    """
+    expected = __version__ if expected is None else expected
+    want = _compat_key(expected)
+    need = ".".join(map(str, want)) + (".x" if len(want) == 2 else ".x.y")
+    try:
+        if found is None:
+            raise ValueError("vf_version() returned NULL")
+        ok = _compat_key(found) == want
+        shown = repr(found)
+    except ValueError as e:
+        ok, shown = False, f"unreadable ({e})"
+    if not ok:
+        raise ImportError(
+            f"libvoucherify: {path} is version {shown}, but this Python binding "
+            f"(libvoucherify {expected}, ABI {_ABI}) needs a {need} library; install "
+            f"a matching libvoucherify ({_SONAME}), or point LIBVOUCHERIFY_PATH at one"
+        )
+
+
+def _loaded_file(lib: ctypes.CDLL, symbol: str = "vf_version") -> str:
+    """The file a library was loaded from (dladdr), or the name it was opened by."""
+
+    class _DlInfo(ctypes.Structure):
+        _fields_ = [
+            ("dli_fname", ctypes.c_char_p),
+            ("dli_fbase", ctypes.c_void_p),
+            ("dli_sname", ctypes.c_char_p),
+            ("dli_saddr", ctypes.c_void_p),
+        ]
+
+    name = str(lib._name)
+    try:
+        dladdr = ctypes.CDLL(None).dladdr
+        dladdr.argtypes = [ctypes.c_void_p, ctypes.POINTER(_DlInfo)]
+        dladdr.restype = ctypes.c_int
+        info = _DlInfo()
+        address = ctypes.cast(getattr(lib, symbol), ctypes.c_void_p)
+        if dladdr(address, ctypes.byref(info)) and info.dli_fname:
+            return os.path.realpath(os.fsdecode(info.dli_fname))
+    except (AttributeError, OSError, ValueError):
+        pass
+    return name
+
+
+def _open_checked(candidate: str) -> "Tuple[ctypes.CDLL, str]":
+    """Opens one candidate and checks its version; OSError if it cannot be
+    opened, ImportError if it is not a compatible libvoucherify."""
+    lib = ctypes.CDLL(candidate)
+    try:
+        get_version = lib.vf_version
+    except AttributeError:
+        raise ImportError(
+            f"libvoucherify: {candidate} has no vf_version(): not libvoucherify"
+        ) from None
+    get_version.restype = ctypes.c_char_p
+    get_version.argtypes = []
+    path = _loaded_file(lib)
+    raw = get_version()
+    _check_abi(None if raw is None else raw.decode("ascii", "replace"), path)
+    return lib, path
+
+
+def _candidates() -> List[str]:
+    here = Path(__file__).resolve().parent
+    candidates = [str(here / "_lib" / _SONAME)]  # shipped inside a wheel
+    # A checkout (bindings/python/libvoucherify): the repository's own build.
+    repo_root = here.parents[2]
+    if here.parent.name == "python" and here.parent.parent.name == "bindings" and (
+        repo_root / "Cargo.toml"
+    ).is_file():
+        candidates += [
+            str(repo_root / "target" / profile / "libvoucherify.so")
+            for profile in ("debug", "release")
+        ]
+    candidates.append(_SONAME)
+    return candidates
+
+
+def _load_library() -> "Tuple[ctypes.CDLL, str]":
     override = os.environ.get("LIBVOUCHERIFY_PATH")
     if override:
         # An explicit choice must not silently fall back to another build.
         try:
-            return ctypes.CDLL(override)
+            return _open_checked(override)
         except OSError as e:
             raise ImportError(
                 f"libvoucherify: cannot load LIBVOUCHERIFY_PATH={override!r}: {e}"
             ) from e
 
-    repo_root = Path(__file__).resolve().parents[3]
-    candidates: List[str] = [
-        str(repo_root / "target" / profile / "libvoucherify.so")
-        for profile in ("debug", "release")
-    ]
-    candidates.append("libvoucherify.so.0")
+    tried: List[str] = []
+    mismatches: List[str] = []
+    candidates = _candidates()
     found = ctypes.util.find_library("voucherify")
     if found:
         candidates.append(found)
-
     for candidate in candidates:
         if os.sep in candidate and not os.path.exists(candidate):
             tried.append(f"{candidate} (no such file)")
             continue
         try:
-            return ctypes.CDLL(candidate)
+            return _open_checked(candidate)
         except OSError as e:
             tried.append(f"{candidate} ({e})")
+        except ImportError as e:
+            # A wrong version here must not hide a right one further down.
+            tried.append(f"{candidate} (incompatible)")
+            mismatches.append(str(e))
     if not found:
         tried.append("ctypes.util.find_library('voucherify') (nothing found)")
+    if mismatches:
+        raise ImportError("\n".join(mismatches) + "\nTried:\n  " + "\n  ".join(tried))
     raise ImportError(
-        "libvoucherify: cannot find the library; set LIBVOUCHERIFY_PATH to the "
-        "path of libvoucherify.so. Tried:\n  " + "\n  ".join(tried)
+        "libvoucherify: cannot find the library; install libvoucherify "
+        f"({_SONAME}) or set LIBVOUCHERIFY_PATH to the path of libvoucherify.so. "
+        "Tried:\n  " + "\n  ".join(tried)
     )
 
 
@@ -137,7 +259,7 @@ _c_str = ctypes.c_char_p
 # bytes and lose the pointer that vf_string_free needs.
 _OwnedStrOut = ctypes.POINTER(ctypes.c_void_p)
 
-_lib = _load_library()
+_lib, _lib_path = _load_library()
 
 # (name, restype, argtypes) for every function in voucherify.h. Pointer
 # returns must be declared: the default int restype truncates them.
@@ -511,6 +633,11 @@ def version() -> str:
     """The loaded library's version, such as ``"0.1.0"``."""
     raw: bytes = _lib.vf_version()
     return raw.decode("ascii")
+
+
+def library_path() -> str:
+    """The file the library was loaded from (resolved through symlinks)."""
+    return _lib_path
 
 
 def status_name(status: int) -> str:
