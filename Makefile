@@ -13,7 +13,7 @@ LIB     := $(BUILD_DIR)/libvoucherify.so
 export LIBVOUCHERIFY_PATH := $(CURDIR)/$(LIB)
 export VF_STANDIN_BIN     := $(CURDIR)/$(BUILD_DIR)/vf-standin
 
-.PHONY: all build demo test test-rust test-c test-python header tools clean
+.PHONY: all build demo test test-rust test-c test-python test-fuzz fuzz header tools clean
 
 all: build
 
@@ -31,7 +31,7 @@ build/c/%: bindings/c/%.c include/voucherify.h build
 	mkdir -p build/c
 	$(CC) -std=c99 -Wall -Wextra -O2 -Iinclude $< -o $@ -L$(BUILD_DIR) -lvoucherify -Wl,-rpath,$(CURDIR)/$(BUILD_DIR)
 
-test: test-rust test-c test-python test-install test-cpp test-python-package bench-check
+test: test-rust test-c test-python test-install test-cpp test-python-package bench-check abi-check test-fuzz
 	@echo "make test: all suites passed"
 
 # Unit and integration tests of the library and the stand-in, including the
@@ -46,6 +46,12 @@ test-c: build tools
 
 test-python: build $(VENV)/.ready
 	$(VENV)/bin/pytest -q bindings/python/tests
+
+# Every fuzz target for FUZZ_SECONDS each (stable Rust, -s none); a long
+# run on demand: make fuzz FUZZ_SECONDS=600
+FUZZ_SECONDS ?= 10
+test-fuzz fuzz:
+	scripts/fuzz $(FUZZ_SECONDS)
 
 header:
 	VF_BLESS_HEADER=1 $(CARGO) test --test header

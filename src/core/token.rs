@@ -8,6 +8,9 @@ use serde::Deserialize;
 use super::error::Error;
 use super::status::Status;
 
+/// Longest lifetime taken from a server (ten years); Voucherify's is 900 s.
+const MAX_LIFETIME_SECS: i64 = 10 * 365 * 24 * 3600;
+
 /// An access token and what Voucherify said about it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Token {
@@ -29,7 +32,13 @@ impl Token {
     /// When the token expires by this machine's clock: arrival plus
     /// `expires_in`, so a server clock that is off cannot mislead us.
     pub fn expires(&self) -> Instant {
-        self.received_at + Duration::from_secs(self.expires_in.max(0) as u64)
+        self.received_at + self.lifetime()
+    }
+
+    /// `expires_in` as a duration, within sane bounds: a server that sends
+    /// a lifetime of centuries must not overflow the clock.
+    pub(crate) fn lifetime(&self) -> Duration {
+        Duration::from_secs(self.expires_in.clamp(0, MAX_LIFETIME_SECS) as u64)
     }
 
     /// `Bearer <access_token>`, for an `Authorization` header.
@@ -78,8 +87,11 @@ struct TokenJson {
 }
 
 fn parse_token_json(what: &str, body: &[u8]) -> Result<TokenJson, Error> {
+    // serde's own text quotes the body; the message stays short without it.
     serde_json::from_slice(body).map_err(|e| {
-        Error::new(Status::UnexpectedResponse, format!("{what}: the answer is not a token: {e}"))
+        let kind = format!("{:?}", e.classify()).to_lowercase();
+        let at = format!("line {}, column {}", e.line(), e.column());
+        Error::new(Status::UnexpectedResponse, format!("{what}: the answer is not a token ({kind} error at {at})"))
     })
 }
 
@@ -140,6 +152,17 @@ mod tests {
         assert_eq!(err.status, Status::UnexpectedResponse);
         assert_eq!(parse_generated(br#"{"expires_in":5}"#, Instant::now()).unwrap_err().status, Status::UnexpectedResponse);
         assert_eq!(parse_generated(b"<html>", Instant::now()).unwrap_err().status, Status::UnexpectedResponse);
+    }
+
+    #[test]
+    fn hostile_answers_neither_overflow_nor_bloat_messages() {
+        let now = Instant::now();
+        let body = br#"{"access_token":"abc","expires_in":9223372036854775807}"#;
+        let token = parse_generated(body, now).unwrap();
+        assert!(token.expires() > now);
+        let long = format!(r#"{{"access_token":"abc","expires_in":"{}"}}"#, "x".repeat(4000));
+        let err = parse_generated(long.as_bytes(), now).unwrap_err();
+        assert!(err.message.len() < 200, "{}", err.message);
     }
 
     #[test]

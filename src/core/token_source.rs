@@ -78,7 +78,7 @@ impl TokenSource {
     }
 
     fn margin_for(&self, token: &Token) -> Duration {
-        self.refresh_margin.min(Duration::from_secs(token.expires_in.max(0) as u64) / 2)
+        self.refresh_margin.min(token.lifetime() / 2)
     }
 
     fn lock(&self) -> MutexGuard<'_, Option<Token>> {

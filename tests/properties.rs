@@ -1,0 +1,279 @@
+//! Property tests over the input checks and the form encoding: arbitrary
+//! strings and bytes as tokens, scopes and credentials never panic, never
+//! put a control character on the wire, and reach the server exactly as
+//! given. Also runs the fuzz targets' checks over random inputs, a cheap
+//! stand-in for `scripts/fuzz` in every `cargo test`.
+
+use std::ffi::CString;
+use std::ptr::null_mut;
+use std::sync::OnceLock;
+
+use proptest::prelude::*;
+use vf_standin::{Options, RecordedRequest, StandIn};
+use voucherify::ffi::client::{vf_client_free, vf_client_new, vf_revoke_token};
+use voucherify::ffi::config::{
+    vf_config_free, vf_config_new, vf_config_set_app_id, vf_config_set_base_url, vf_config_set_max_attempts,
+    vf_config_set_secret_key,
+};
+use voucherify::ffi::error::vf_error_free;
+use voucherify::ffi::vf_client;
+use voucherify::{Client, Config, Status};
+
+#[allow(dead_code)]
+#[path = "../fuzz/src/lib.rs"]
+mod fuzz_checks;
+
+/// One stand-in for every case: starting one per case would dominate the run.
+fn server() -> &'static StandIn {
+    static SERVER: OnceLock<StandIn> = OnceLock::new();
+    SERVER.get_or_init(|| StandIn::start(Options::default()).expect("stand-in starts"))
+}
+
+fn config() -> Config {
+    let server = server();
+    let mut config = Config::new();
+    config.set_app_id(server.app_id()).unwrap();
+    config.set_secret_key(server.secret_key()).unwrap();
+    config.set_base_url(&server.base_url()).unwrap();
+    // One request per call, so that each case maps to one recorded request.
+    config.set_max_attempts(1).unwrap();
+    config
+}
+
+fn client() -> &'static Client {
+    static CLIENT: OnceLock<Client> = OnceLock::new();
+    CLIENT.get_or_init(|| Client::new(&config()).unwrap())
+}
+
+/// Runs `call` and returns the requests it made. Tests in this file run
+/// in parallel on one server, so the calls are serialised here.
+fn sent_by<T>(call: impl FnOnce() -> T) -> (T, Vec<RecordedRequest>) {
+    static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = ONE_AT_A_TIME.lock().unwrap_or_else(|p| p.into_inner());
+    let before = server().request_count();
+    let outcome = call();
+    let count = server().request_count() - before;
+    let requests = server().requests();
+    (outcome, requests[requests.len() - count..].to_vec())
+}
+
+/// A client for the stand-in, built through the C API as C would.
+fn c_client() -> *mut vf_client {
+    let server = server();
+    let c = |s: &str| CString::new(s).unwrap();
+    let (app_id, secret_key, base_url) = (c(server.app_id()), c(server.secret_key()), c(&server.base_url()));
+    unsafe {
+        let config = vf_config_new();
+        let none = null_mut();
+        assert_eq!(vf_config_set_app_id(config, app_id.as_ptr(), none), Status::Ok);
+        assert_eq!(vf_config_set_secret_key(config, secret_key.as_ptr(), none), Status::Ok);
+        assert_eq!(vf_config_set_base_url(config, base_url.as_ptr(), none), Status::Ok);
+        assert_eq!(vf_config_set_max_attempts(config, 1, none), Status::Ok);
+        let mut client = null_mut();
+        assert_eq!(vf_client_new(config, &mut client, none), Status::Ok);
+        vf_config_free(config);
+        client
+    }
+}
+
+fn form(request: &RecordedRequest) -> Vec<(String, String)> {
+    // Percent-encoded: nothing outside printable ASCII may be on the wire.
+    assert!(request.body.iter().all(|b| (0x21..0x7f).contains(b)), "raw bytes on the wire: {:?}", request.body);
+    serde_urlencoded::from_bytes(&request.body).expect("a form body")
+}
+
+fn header<'a>(request: &'a RecordedRequest, name: &str) -> &'a str {
+    request.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).unwrap_or_default()
+}
+
+/// Any string, weighted towards the interesting ones: printable ASCII,
+/// control characters, and non-ASCII text.
+fn text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        "[ -~]{1,40}",
+        "[a-z\r\n\t\u{0}\u{7f}\u{85}]{1,12}",
+        "\\PC{1,30}",
+    ]
+}
+
+fn config_cases(cases: u32) -> ProptestConfig {
+    ProptestConfig { cases, ..ProptestConfig::default() }
+}
+
+proptest! {
+    #![proptest_config(config_cases(128))]
+
+    #[test]
+    fn a_token_is_refused_or_arrives_exactly(token in text()) {
+        // `fault-...` tokens make the stand-in misbehave on purpose.
+        prop_assume!(!token.starts_with("fault-"));
+        let (outcome, sent) = sent_by(|| client().revoke_token(&token));
+        let err = outcome.expect_err("no such token was minted");
+        if token.is_empty() || token.chars().any(char::is_control) {
+            prop_assert_eq!(err.status, Status::InvalidArgument);
+            prop_assert_eq!(err.attempts, 0);
+            prop_assert!(sent.is_empty(), "a refused token was sent");
+        } else {
+            prop_assert_eq!(err.status, Status::TokenNotFound, "{}", err.message);
+            prop_assert_eq!(sent.len(), 1);
+            prop_assert_eq!(form(&sent[0]), vec![("access_token".to_owned(), token.clone())]);
+            prop_assert!(!err.message.contains(&token) || token.len() < 8, "the token is in {:?}", err.message);
+        }
+    }
+
+    #[test]
+    fn token_bytes_from_c_are_refused_or_arrive_exactly(bytes in proptest::collection::vec(1u8..=255, 1..40)) {
+        prop_assume!(!bytes.starts_with(b"fault-"));
+        let c_token = CString::new(bytes.clone()).unwrap();
+        let client = c_client();
+        let (status, sent) = sent_by(|| unsafe {
+            let mut err = null_mut();
+            let status = vf_revoke_token(client, c_token.as_ptr(), &mut err);
+            vf_error_free(err);
+            status
+        });
+        unsafe { vf_client_free(client) };
+        match std::str::from_utf8(&bytes) {
+            Err(_) => prop_assert_eq!(status, Status::InvalidUtf8),
+            Ok(token) if token.chars().any(char::is_control) => prop_assert_eq!(status, Status::InvalidArgument),
+            Ok(token) => {
+                prop_assert_eq!(status, Status::TokenNotFound);
+                prop_assert_eq!(form(&sent[0]), vec![("access_token".to_owned(), token.to_owned())]);
+                return Ok(());
+            }
+        }
+        prop_assert!(sent.is_empty(), "a refused token was sent");
+    }
+
+    #[test]
+    fn scopes_are_refused_or_arrive_joined_by_single_spaces(scopes in proptest::collection::vec(text(), 1..4)) {
+        let (outcome, sent) = sent_by(|| client().generate_token(&scopes));
+        let words: Vec<&str> = scopes.iter().flat_map(|s| s.split_whitespace()).collect();
+        if scopes.iter().any(|s| s.chars().any(char::is_control)) || words.is_empty() {
+            prop_assert_eq!(outcome.unwrap_err().status, Status::InvalidArgument);
+            prop_assert!(sent.is_empty());
+        } else {
+            // The stand-in knows the real scope names, so most cases are 400s.
+            prop_assert_eq!(sent.len(), 1);
+            let expected = vec![
+                ("grant_type".to_owned(), "client_credentials".to_owned()),
+                ("scope".to_owned(), words.join(" ")),
+            ];
+            prop_assert_eq!(form(&sent[0]), expected);
+            if let Err(e) = outcome {
+                prop_assert_eq!(e.status, Status::BadRequest, "{}", e.message);
+            }
+        }
+    }
+
+    #[test]
+    fn credentials_are_refused_or_arrive_exactly(app_id in text(), secret_key in text()) {
+        let mut config = config();
+        let server = server();
+        let printable_ascii = |s: &str| !s.is_empty() && s.bytes().all(|b| (0x21..0x7f).contains(&b));
+        for (value, set) in [
+            (&app_id, Config::set_app_id as fn(&mut Config, &str) -> Result<(), voucherify::Error>),
+            (&secret_key, Config::set_secret_key),
+        ] {
+            match set(&mut config, value) {
+                Ok(()) => prop_assert!(printable_ascii(value), "accepted {:?}", value),
+                Err(e) => {
+                    prop_assert_eq!(e.status, Status::InvalidArgument);
+                    prop_assert!(!printable_ascii(value), "refused {:?}", value);
+                    prop_assert!(!e.message.contains(value.as_str()) || value.len() < 8, "echoed in {:?}", e.message);
+                }
+            }
+        }
+        // A refused value leaves the one set before: the stand-in's own.
+        let expected_id = if printable_ascii(&app_id) { app_id.as_str() } else { server.app_id() };
+        let expected_key = if printable_ascii(&secret_key) { secret_key.as_str() } else { server.secret_key() };
+        let client = Client::new(&config).unwrap();
+        let (outcome, sent) = sent_by(|| client.revoke_token("not-a-minted-token"));
+        prop_assert_eq!(sent.len(), 1);
+        prop_assert_eq!(header(&sent[0], "x-app-id"), expected_id);
+        prop_assert_eq!(header(&sent[0], "x-app-token"), expected_key);
+        let err = outcome.unwrap_err();
+        let right = expected_id == server.app_id() && expected_key == server.secret_key();
+        prop_assert_eq!(err.status, if right { Status::TokenNotFound } else { Status::Unauthorized });
+        if expected_key.len() >= 8 {
+            let shown = format!("{err:?}");
+            prop_assert!(!shown.contains(expected_key), "the secret key is in {}", shown);
+        }
+    }
+
+    #[test]
+    fn setters_never_panic_and_refuse_only_with_invalid_argument(
+        inputs in proptest::collection::vec(text(), 4),
+        numbers in proptest::collection::vec(any::<u32>(), 3),
+    ) {
+        let mut config = Config::new();
+        let s = |i: usize| inputs[i].as_str();
+        let outcomes = [
+            config.set_cluster(s(0)),
+            config.set_base_url(s(1)),
+            config.set_channel(Some(s(2))),
+            config.set_user_agent_suffix(Some(s(3))),
+            config.set_proxy(Some(s(0))),
+            config.add_header(s(1), s(2)),
+            config.set_ca_file(Some(s(3))),
+            config.set_timeout_ms(numbers[0]),
+            config.set_connect_timeout_ms(numbers[1]),
+            config.set_max_attempts(numbers[2]),
+        ];
+        for e in outcomes.into_iter().filter_map(Result::err) {
+            prop_assert_eq!(e.status, Status::InvalidArgument, "{}", e.message);
+        }
+        // Without credentials a client is refused, never a panic.
+        prop_assert_eq!(Client::new(&config).unwrap_err().status, Status::InvalidArgument);
+    }
+}
+
+proptest! {
+    // The encoding alone is cheap: many more cases.
+    #![proptest_config(config_cases(1024))]
+
+    #[test]
+    fn the_form_encoding_round_trips(name in any::<String>(), value in any::<String>()) {
+        let encoded = serde_urlencoded::to_string([(&name, &value)]).unwrap();
+        prop_assert!(encoded.bytes().all(|b| (0x21..0x7f).contains(&b)), "{:?}", encoded);
+        let decoded: Vec<(String, String)> = serde_urlencoded::from_str(&encoded).unwrap();
+        prop_assert_eq!(decoded, vec![(name, value)]);
+    }
+
+    #[test]
+    fn fuzz_checks_hold_for_random_error_bodies(body in proptest::collection::vec(any::<u8>(), 0..300)) {
+        fuzz_checks::error_body(&body);
+    }
+
+    #[test]
+    fn fuzz_checks_hold_for_random_config_inputs(data in proptest::collection::vec(any::<u8>(), 0..200)) {
+        fuzz_checks::config_inputs(&data);
+    }
+}
+
+proptest! {
+    #![proptest_config(config_cases(128))]
+
+    #[test]
+    fn fuzz_checks_hold_for_random_token_answers(data in proptest::collection::vec(any::<u8>(), 0..200)) {
+        fuzz_checks::token_json(&data);
+    }
+}
+
+/// The committed fuzz seeds: the JSON the random inputs above rarely form.
+#[test]
+fn fuzz_checks_hold_for_the_seeds() {
+    for (target, check) in [
+        ("error_body", fuzz_checks::error_body as fn(&[u8])),
+        ("config_inputs", fuzz_checks::config_inputs),
+        ("token_json", fuzz_checks::token_json),
+    ] {
+        let dir = format!("{}/fuzz/seeds/{target}", env!("CARGO_MANIFEST_DIR"));
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            eprintln!("{}", path.display());
+            check(&std::fs::read(&path).unwrap());
+        }
+    }
+}
