@@ -4,21 +4,18 @@
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
+mod common;
+
+use common::single_attempt_config;
 use vf_standin::{Fault, Options, StandIn};
-use voucherify::{Client, Config, Introspection, Status, TokenSource};
+use voucherify::{Client, Introspection, Status, TokenSource};
 
 fn standin_with_lifetime(secs: u64) -> StandIn {
-    StandIn::start(Options { token_lifetime_secs: secs, ..Options::default() }).expect("stand-in starts")
+    common::standin(Options { token_lifetime_secs: secs, ..Options::default() })
 }
 
 fn client_for(server: &StandIn) -> Arc<Client> {
-    let mut config = Config::new();
-    config.set_app_id(server.app_id()).unwrap();
-    config.set_secret_key(server.secret_key()).unwrap();
-    config.set_base_url(&server.base_url()).unwrap();
-    // Scripted failures here must reach the token source, not be retried away.
-    config.set_max_attempts(1).unwrap();
-    Arc::new(Client::new(&config).unwrap())
+    Arc::new(Client::new(&single_attempt_config(server)).unwrap())
 }
 
 fn count(server: &StandIn, path: &str) -> usize {

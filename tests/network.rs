@@ -4,27 +4,15 @@
 
 use std::time::{Duration, Instant};
 
+mod common;
+
+use common::{config_for, single_attempt_config, standin as start};
 use vf_standin::{Fault, Options, Proxy, StandIn};
 use voucherify::core::TlsRoots;
-use voucherify::{Client, Config, Status};
-
-fn start(options: Options) -> StandIn {
-    StandIn::start(options).expect("stand-in starts")
-}
-
-fn config_for(server: &StandIn) -> Config {
-    let mut config = Config::new();
-    config.set_app_id(server.app_id()).unwrap();
-    config.set_secret_key(server.secret_key()).unwrap();
-    config.set_base_url(&server.base_url()).unwrap();
-    config.set_retry_base_delay_ms(20);
-    config
-}
+use voucherify::{Client, Status};
 
 fn one_attempt(server: &StandIn) -> Client {
-    let mut config = config_for(server);
-    config.set_max_attempts(1).unwrap();
-    Client::new(&config).unwrap()
+    Client::new(&single_attempt_config(server)).unwrap()
 }
 
 #[test]

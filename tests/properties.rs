@@ -8,6 +8,8 @@ use std::ffi::CString;
 use std::ptr::null_mut;
 use std::sync::OnceLock;
 
+mod common;
+
 use proptest::prelude::*;
 use vf_standin::{Options, RecordedRequest, StandIn};
 use voucherify::ffi::client::{vf_client_free, vf_client_new, vf_revoke_token};
@@ -29,15 +31,9 @@ fn server() -> &'static StandIn {
     SERVER.get_or_init(|| StandIn::start(Options::default()).expect("stand-in starts"))
 }
 
+/// One request per call, so that each case maps to one recorded request.
 fn config() -> Config {
-    let server = server();
-    let mut config = Config::new();
-    config.set_app_id(server.app_id()).unwrap();
-    config.set_secret_key(server.secret_key()).unwrap();
-    config.set_base_url(&server.base_url()).unwrap();
-    // One request per call, so that each case maps to one recorded request.
-    config.set_max_attempts(1).unwrap();
-    config
+    common::single_attempt_config(server())
 }
 
 fn client() -> &'static Client {

@@ -3,28 +3,14 @@
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
 
-use vf_standin::{Fault, Options, StandIn};
+mod common;
+
+use common::{config_for, respond};
+use vf_standin::{Options, StandIn};
 use voucherify::{Client, Config, Status};
 
 fn standin() -> StandIn {
-    StandIn::start(Options::default()).expect("stand-in starts")
-}
-
-fn config_for(server: &StandIn) -> Config {
-    let mut config = Config::new();
-    config.set_app_id(server.app_id()).unwrap();
-    config.set_secret_key(server.secret_key()).unwrap();
-    config.set_base_url(&server.base_url()).unwrap();
-    config.set_retry_base_delay_ms(20);
-    config
-}
-
-fn respond(status: u16, headers: &[(&str, &str)]) -> Fault {
-    Fault::Respond {
-        status,
-        headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
-        body: String::new(),
-    }
+    common::standin(Options::default())
 }
 
 #[test]

@@ -1,28 +1,18 @@
 //! Revoke against the local stand-in: every outcome, the wire format, bad
 //! input, and one client shared by many threads.
 
-use std::net::TcpListener;
-use std::time::{Duration, Instant};
+mod common;
 
+use common::single_attempt_config;
 use vf_standin::{Options, StandIn};
 use voucherify::{Client, Config, Status};
 
 fn standin() -> StandIn {
-    StandIn::start(Options::default()).expect("stand-in starts")
-}
-
-fn config_for(server: &StandIn) -> Config {
-    let mut config = Config::new();
-    config.set_app_id(server.app_id()).unwrap();
-    config.set_secret_key(server.secret_key()).unwrap();
-    config.set_base_url(&server.base_url()).unwrap();
-    // One answer per call: these tests map answers; tests/resilience.rs retries.
-    config.set_max_attempts(1).unwrap();
-    config
+    common::standin(Options::default())
 }
 
 fn client_for(server: &StandIn) -> Client {
-    Client::new(&config_for(server)).unwrap()
+    Client::new(&single_attempt_config(server)).unwrap()
 }
 
 #[test]
@@ -40,7 +30,7 @@ fn revoke_succeeds_once_then_reports_not_found() {
 #[test]
 fn request_carries_credentials_form_body_and_identifying_headers() {
     let server = standin();
-    let mut config = config_for(&server);
+    let mut config = single_attempt_config(&server);
     config.set_channel(Some("ops-tool")).unwrap();
     config.set_user_agent_suffix(Some("billing/2.1")).unwrap();
     let client = Client::new(&config).unwrap();
@@ -67,7 +57,7 @@ fn request_carries_credentials_form_body_and_identifying_headers() {
 #[test]
 fn wrong_credentials_give_unauthorized_with_request_id_and_no_secret() {
     let server = standin();
-    let mut config = config_for(&server);
+    let mut config = single_attempt_config(&server);
     config.set_secret_key("wrong-secret-value").unwrap();
     let err = Client::new(&config).unwrap().revoke_token("whatever").unwrap_err();
     assert_eq!(err.status, Status::Unauthorized);
@@ -126,34 +116,9 @@ fn redirects_are_not_followed() {
 }
 
 #[test]
-fn a_server_that_never_answers_times_out_on_time() {
-    let server = standin();
-    let mut config = config_for(&server);
-    config.set_timeout_ms(300).unwrap();
-    let client = Client::new(&config).unwrap();
-    let started = Instant::now();
-    let err = client.revoke_token("fault-hang").unwrap_err();
-    let took = started.elapsed();
-    assert_eq!(err.status, Status::Timeout, "{}", err.message);
-    assert!(took >= Duration::from_millis(290) && took < Duration::from_millis(1500), "{took:?}");
-}
-
-#[test]
-fn a_closed_port_is_a_connection_failure() {
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let mut config = Config::new();
-    config.set_app_id("id").unwrap();
-    config.set_secret_key("key").unwrap();
-    config.set_base_url(&format!("http://127.0.0.1:{port}")).unwrap();
-    let err = Client::new(&config).unwrap().revoke_token("t").unwrap_err();
-    assert_eq!(err.status, Status::ConnectionFailed, "{}", err.message);
-    assert_eq!(err.http_status, 0);
-}
-
-#[test]
 fn tls_failure_is_its_own_status() {
     let server = standin();
-    let mut config = config_for(&server);
+    let mut config = single_attempt_config(&server);
     // The stand-in speaks plain HTTP: the TLS handshake cannot succeed.
     config.set_base_url(&format!("https://127.0.0.1:{}", server.port())).unwrap();
     let err = Client::new(&config).unwrap().revoke_token("t").unwrap_err();
@@ -163,7 +128,7 @@ fn tls_failure_is_its_own_status() {
 #[test]
 fn a_hostname_base_url_works() {
     let server = standin();
-    let mut config = config_for(&server);
+    let mut config = single_attempt_config(&server);
     config.set_base_url(&format!("http://localhost:{}", server.port())).unwrap();
     let client = Client::new(&config).unwrap();
     for _ in 0..3 {

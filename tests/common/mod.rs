@@ -1,0 +1,37 @@
+//! What the integration tests share: a stand-in, and a configuration that
+//! points at it.
+#![allow(dead_code)] // Each test binary uses its own part of this.
+
+use vf_standin::{Fault, Options, StandIn};
+use voucherify::Config;
+
+pub fn standin(options: Options) -> StandIn {
+    StandIn::start(options).expect("stand-in starts")
+}
+
+/// The stand-in's credentials and base URL; retries wait at most ~20 ms.
+pub fn config_for(server: &StandIn) -> Config {
+    let mut config = Config::new();
+    config.set_app_id(server.app_id()).unwrap();
+    config.set_secret_key(server.secret_key()).unwrap();
+    config.set_base_url(&server.base_url()).unwrap();
+    config.set_retry_base_delay_ms(20);
+    config
+}
+
+/// [`config_for`] with one request per call, for tests that map one answer
+/// (scripted failures must reach the caller, not be retried away).
+pub fn single_attempt_config(server: &StandIn) -> Config {
+    let mut config = config_for(server);
+    config.set_max_attempts(1).unwrap();
+    config
+}
+
+/// A scripted answer with an empty body.
+pub fn respond(status: u16, headers: &[(&str, &str)]) -> Fault {
+    Fault::Respond {
+        status,
+        headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
+        body: String::new(),
+    }
+}
