@@ -59,14 +59,7 @@ def main(argv: List[str]) -> int:
     try:
         return run(argv[1:] or ["api"])
     except libvoucherify.VoucherifyError as e:
-        print(
-            f"error: {e}\n"
-            f"  status:      {libvoucherify.status_name(e.status)}\n"
-            f"  http status: {e.http_status}\n"
-            f"  key:         {e.key}\n"
-            f"  request_id:  {e.request_id}",
-            file=sys.stderr,
-        )
+        print(e.report(), file=sys.stderr)
         return 1
 
 

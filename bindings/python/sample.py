@@ -32,14 +32,7 @@ def main(argv: List[str]) -> int:
         print("not found or already revoked")
         return 3
     except libvoucherify.VoucherifyError as e:
-        print(
-            f"error: {e}\n"
-            f"  status:      {libvoucherify.status_name(e.status)}\n"
-            f"  http status: {e.http_status}\n"
-            f"  key:         {e.key}\n"
-            f"  request_id:  {e.request_id}",
-            file=sys.stderr,
-        )
+        print(e.report(), file=sys.stderr)
         return 1
     print("revoked")
     return 0

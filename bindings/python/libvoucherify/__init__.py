@@ -449,6 +449,16 @@ class VoucherifyError(Exception):
             f"request_id={self.request_id!r}, attempts={self.attempts!r})"
         )
 
+    def report(self) -> str:
+        """The message and every detail, one per line: what to log."""
+        return (
+            f"error: {self.message}\n"
+            f"  status:      {status_name(int(self.status))}\n"
+            f"  http status: {self.http_status}\n"
+            f"  key:         {self.key}\n"
+            f"  request_id:  {self.request_id}"
+        )
+
 
 class InvalidArgumentError(VoucherifyError, ValueError):
     """An argument was refused before anything was sent (VF_STATUS_INVALID_ARGUMENT)."""
