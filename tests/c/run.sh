@@ -2,8 +2,8 @@
 # Builds and runs the C side of libvoucherify against the local stand-in:
 #  - the header compiled alone as C99 and C++;
 #  - the test programs tests/c/test_{capi,lifecycle,resilience}.c (with
-#    tests/c/testlib.c) and the samples bindings/c/{revoke_token,lifecycle}.c
-#    under valgrind (no errors, no definite leaks);
+#    tests/c/testlib.c) under valgrind (no errors, no definite leaks), and the
+#    samples bindings/c/{revoke_token,lifecycle}.c, partly under valgrind;
 #  - then the test programs built a second time with AddressSanitizer and
 #    UndefinedBehaviorSanitizer (leak detection on), run again.
 #
@@ -159,7 +159,8 @@ wait
 for i in "${!names[@]}"; do
   name=${names[$i]%%|*} hint=${names[$i]#*|}
   read -r start end <"$out/logs/$i.time" || start=0 end=0
-  printf '== %s (%.1f s from %.1f s)\n' "$name" "$(bc <<<"$end - $start")" "$(bc <<<"$start - $began")"
+  awk -v n="$name" -v s="$start" -v e="$end" -v b="$began" \
+    'BEGIN { printf "== %s (%.1f s, started at %.1f s)\n", n, e - s, s - b }'
   cat "$out/logs/$i.out"
   rc=$(cat "$out/logs/$i.rc" 2>/dev/null || echo "no status")
   [ "$rc" = 0 ] || problem "$name exited $rc ($hint)"
