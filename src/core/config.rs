@@ -209,11 +209,16 @@ impl Config {
     /// (tunnelled with CONNECT); `None` for none. Replaces proxy-from-environment.
     pub fn set_proxy(&mut self, url: Option<&str>) -> Result<(), Error> {
         if let Some(url) = url {
+            // The URL may hold a password: no message quotes it.
+            let bad = || invalid("the proxy URL is not valid (expected http://[user:password@]host:port)");
             if url.chars().any(char::is_control) {
                 return Err(invalid("the proxy URL contains a control character"));
             }
-            ureq::Proxy::new(url)
-                .map_err(|_| invalid("the proxy URL is not valid (expected http://[user:password@]host:port)"))?;
+            let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+            let authority = rest.split('/').next().unwrap_or_default();
+            let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
+            host_of(host_port).ok_or_else(bad)?;
+            ureq::Proxy::new(url).map_err(|_| bad())?;
         }
         self.proxy = url.map(|u| Secret(u.to_owned()));
         self.proxy_from_env = false;
@@ -451,8 +456,10 @@ mod tests {
         let mut c = Config::new();
         c.set_proxy(Some("http://user:pa55word@127.0.0.1:3128")).unwrap();
         assert!(!format!("{c:?}").contains("pa55word"));
-        let err = c.set_proxy(Some("http://u:pa55word@[::1")).unwrap_err();
-        assert!(!err.message.contains("pa55word"));
+        for bad in ["http://u:pa55word@[::1", "http://u:pa55word@127.0.0.1:port", "http://u:pa55word@h:99999"] {
+            let err = c.set_proxy(Some(bad)).unwrap_err();
+            assert!(!err.message.contains("pa55word"), "{bad}");
+        }
         assert_eq!(c.set_max_attempts(0).unwrap_err().status, Status::InvalidArgument);
         assert_eq!(c.set_max_attempts(11).unwrap_err().status, Status::InvalidArgument);
         c.set_max_attempts(10).unwrap();

@@ -85,7 +85,8 @@ impl Transport {
             .max_redirects(0)
             .max_redirects_will_error(false)
             .proxy(proxy(config)?)
-            .tls_config(tls_config(config)?)
+            // Plain http (loopback tests) never needs the trust store read.
+            .tls_config(if url.is_https { tls_config(config)? } else { TlsConfig::default() })
             .timeout_global(Some(config.timeout))
             .timeout_connect(Some(config.connect_timeout.min(config.timeout)))
             .max_idle_connections(MAX_PARALLELISM)

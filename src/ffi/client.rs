@@ -62,6 +62,13 @@ pub unsafe extern "C" fn vf_client_free(client: *mut vf_client) {
 /// `VF_STATUS_CONNECTION_FAILED`, `VF_STATUS_TLS_ERROR`. An empty token or
 /// one containing a control character gives `VF_STATUS_INVALID_ARGUMENT`
 /// and sends nothing. `access_token` is borrowed for the call only.
+///
+/// Retried attempts (see `vf_config_set_max_attempts()`): if an attempt
+/// ended so that Voucherify may have revoked the token without its answer
+/// arriving (a timeout after sending, a reset connection, a 502 or 504) and
+/// a later attempt is answered 404, the call returns `VF_STATUS_OK`: the
+/// token is gone, as asked, most likely by that first attempt. A 404 after
+/// attempts the server certainly ignored stays `VF_STATUS_TOKEN_NOT_FOUND`.
 #[no_mangle]
 pub unsafe extern "C" fn vf_revoke_token(
     client: *const vf_client,
