@@ -31,7 +31,7 @@ build/c/%: bindings/c/%.c include/voucherify.h build
 	mkdir -p build/c
 	$(CC) -std=c99 -Wall -Wextra -O2 -Iinclude $< -o $@ -L$(BUILD_DIR) -lvoucherify -Wl,-rpath,$(CURDIR)/$(BUILD_DIR)
 
-test: test-rust test-c test-python test-install test-cpp test-python-package bench-check abi-check test-fuzz
+test: test-rust test-c test-python test-install test-cpp test-python-package bench-check abi-check test-fuzz test-deb
 	@echo "make test: all suites passed"
 
 # Unit and integration tests of the library and the stand-in, including the

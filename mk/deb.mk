@@ -78,7 +78,7 @@ deb: deb-tools
 	cp -r packaging/debian $(VF_DEB_TREE)/debian
 	cd $(VF_DEB_TREE) && VF_SOURCE_DIR=$(CURDIR) dpkg-buildpackage -b -d -us -uc
 	@echo "== lintian (errors fail the build; warnings are listed)"
-	lintian --fail-on error --info $(VF_DEB_DIR)/*.changes
+	lintian --fail-on error --display-info $(VF_DEB_DIR)/*.changes
 	@ls -l $(VF_DEB_DIR)/*.deb
 
 test-deb: deb install-tools

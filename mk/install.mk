@@ -15,6 +15,8 @@ PREFIX     ?= /usr/local
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR    ?=
 LIBDIR     ?= $(PREFIX)/lib
+# The Python binding comes along unless VF_INSTALL_PYTHON=no (Debian's packages).
+VF_INSTALL_PYTHON ?= yes
 VF_LIBDIR   = $(LIBDIR)
 VF_PKGCONFIGDIR = $(VF_LIBDIR)/pkgconfig
 VF_CMAKEDIR     = $(VF_LIBDIR)/cmake/voucherify
@@ -79,7 +81,7 @@ install: release
 	      -e 's|@SONAME@|$(VF_SONAME)|g' -e "s|@LIBS_PRIVATE@|$$libs|g" -e "s|@SIZEOF_VOID_P@|$$ptr|g" \
 	      packaging/cmake/$$f.in > $(DESTDIR)$(VF_CMAKEDIR)/$$f && chmod 0644 $(DESTDIR)$(VF_CMAKEDIR)/$$f || exit 1; \
 	done
-	$(MAKE) --no-print-directory install-python
+	$(if $(filter yes,$(VF_INSTALL_PYTHON)),$(MAKE) --no-print-directory install-python)
 
 # Only files this install owns; the shared directories (lib, include,
 # pkgconfig, cmake) stay, the package's own cmake/voucherify goes if empty.
@@ -89,7 +91,7 @@ uninstall:
 	      $(DESTDIR)$(INCLUDEDIR)/voucherify.h $(DESTDIR)$(VF_PKGCONFIGDIR)/voucherify.pc \
 	      $(DESTDIR)$(VF_CMAKEDIR)/voucherifyConfig.cmake $(DESTDIR)$(VF_CMAKEDIR)/voucherifyConfigVersion.cmake
 	-rmdir $(DESTDIR)$(VF_CMAKEDIR) 2>/dev/null
-	$(MAKE) --no-print-directory uninstall-python
+	$(if $(filter yes,$(VF_INSTALL_PYTHON)),$(MAKE) --no-print-directory uninstall-python)
 
 # pkg-config and cmake, installed when missing (a fresh machine; we are root).
 install-tools:
