@@ -1,0 +1,358 @@
+"""make bench: libvoucherify against what users would otherwise write (issue 6).
+
+Starts the release stand-in on 127.0.0.1, checks it is not the bottleneck,
+then measures sequential revokes of an unknown token (404, empty body) over
+one kept-alive connection for every row, interleaved over ROUNDS rounds, plus
+threads, bulk revoke, hostname vs IP, client creation, library load, heap,
+instructions (callgrind) and syscalls (strace) per call, and the stripped
+size of the library. Writes bench/results/latest.{md,json,png}.
+
+Every loop is bounded by a call count; every process by a timeout.
+"""
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+BIN = os.path.join(ROOT, "build", "bench")
+LIB = os.path.join(ROOT, "target", "release", "libvoucherify.so")
+UREQ = os.path.join(ROOT, "target", "bench-ureq", "release", "ureq-bare")
+PY = os.path.join(ROOT, ".venv", "bin", "python")
+PYDRV = os.path.join(ROOT, "bench", "py_driver.py")
+RESULTS = os.path.join(ROOT, "bench", "results")
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "5"))
+TIMEOUT = 120  # seconds, for any one measured process
+
+# name -> (argv builder taking the base URL and a call count, calls per timed run,
+#          (calls for the two callgrind/strace runs))
+ROWS = {
+    "C API (vf_revoke_token)": (lambda u, n: [f"{BIN}/c_driver", "revoke", u, str(n)], 5000, (1000, 2000)),
+    "Python binding": (lambda u, n, w=None: [PY, PYDRV, "binding", u, str(n)] + ([str(w)] if w is not None else []), 3000, (500, 1000)),
+    "libcurl (C, reused handle)": (lambda u, n: [f"{BIN}/curl_driver", u, str(n)], 5000, (1000, 2000)),
+    "requests.Session": (lambda u, n, w=None: [PY, PYDRV, "requests", u, str(n)] + ([str(w)] if w is not None else []), 1000, (100, 200)),
+    "urllib3.PoolManager": (lambda u, n, w=None: [PY, PYDRV, "urllib3", u, str(n)] + ([str(w)] if w is not None else []), 2000, (100, 200)),
+    "bare ureq 3 (Rust)": (lambda u, n: [UREQ, u, str(n)], 10000, (1000, 2000)),
+    "raw socket floor (C)": (lambda u, n: [f"{BIN}/floor", u, str(n)], 20000, (1000, 2000)),
+}
+C_API, UREQ_ROW, FLOOR = "C API (vf_revoke_token)", "bare ureq 3 (Rust)", "raw socket floor (C)"
+PY_ROWS = {"Python binding", "requests.Session", "urllib3.PoolManager"}
+
+
+def log(*a):
+    print(*a, file=sys.stderr, flush=True)
+
+
+class StandIn:
+    def __init__(self, binary):
+        self.proc = subprocess.Popen(
+            [binary, "--exit-on-stdin-eof"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+        )
+        line = self.proc.stdout.readline().strip()
+        if not line.startswith("VF_STANDIN_URL=http://127.0.0.1:"):
+            raise SystemExit(f"bench: the stand-in said {line!r}")
+        self.url = line.split("=", 1)[1]
+        self.port = self.url.rsplit(":", 1)[1]
+
+    def stats(self):
+        with urllib.request.urlopen(self.url + "/_standin/stats", timeout=5) as r:
+            return json.load(r)
+
+    def stop(self):
+        self.proc.stdin.close()
+        self.proc.wait(timeout=10)
+
+
+def env():
+    e = dict(os.environ, LIBVOUCHERIFY_PATH=LIB)
+    e["LD_LIBRARY_PATH"] = os.path.dirname(LIB)
+    return e
+
+
+def run_json(argv, timeout=TIMEOUT):
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env())
+    if out.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(argv)} failed:\n{out.stderr[-2000:]}")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def run_checked(standin, argv):
+    """Runs a driver and checks it used exactly one connection."""
+    before = standin.stats()
+    result = run_json(argv)
+    after = standin.stats()
+    # The second stats call is itself one request on one new connection.
+    result["connections"] = after["connections"] - before["connections"] - 1
+    result["requests"] = after["requests"] - before["requests"] - 1
+    return result
+
+
+def capacity(standin):
+    """Two floor clients at once against one: is the server the bottleneck?"""
+    one = run_json(ROWS[FLOOR][0](standin.url, 20000))["cps"]
+    procs = [
+        subprocess.Popen(ROWS[FLOOR][0](standin.url, 20000), stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    two = sum(json.loads(p.communicate(timeout=TIMEOUT)[0])["cps"] for p in procs)
+    return {"one_client_cps": one, "two_clients_cps": two, "ratio": two / one}
+
+
+def callgrind_instr(argv):
+    with tempfile.TemporaryDirectory() as d:
+        out = subprocess.run(
+            ["valgrind", "--tool=callgrind", f"--callgrind-out-file={d}/cg.out"] + argv,
+            capture_output=True, text=True, timeout=600, env=env(),
+        )
+    for line in out.stderr.splitlines():
+        if "Collected :" in line:
+            return int(line.split(":")[-1])
+    raise SystemExit(f"bench: callgrind gave no count for {argv}:\n{out.stderr[-2000:]}")
+
+
+def strace_calls(argv):
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run(["strace", "-c", "-f", "-o", f"{d}/st.txt"] + argv, capture_output=True,
+                       timeout=600, env=env(), check=True)
+        lines = open(f"{d}/st.txt").read().splitlines()
+    total = [l for l in lines if l.rstrip().endswith(" total")][-1].split()
+    return int(total[3])  # % time, seconds, usecs/call, calls, [errors], total
+
+
+def per_call(measure, name, url):
+    """(count at 2n - count at n) / n: start-up and warm-up cancel out."""
+    build, _, (n1, n2) = ROWS[name]
+    extra = [20] if name in PY_ROWS else []  # a short warm-up: Python is slow under valgrind
+    a = measure(build(url, n1, *extra))
+    b = measure(build(url, n2, *extra))
+    return (b - a) / (n2 - n1)
+
+
+def median_rows(runs):
+    return {
+        "cps": statistics.median(r["cps"] for r in runs),
+        "p50_us": statistics.median(r["p50_us"] for r in runs),
+        "p99_us": statistics.median(r["p99_us"] for r in runs),
+        "runs_cps": [round(r["cps"], 1) for r in runs],
+    }
+
+
+def versions():
+    def cmd(argv):
+        try:
+            return subprocess.run(argv, capture_output=True, text=True, timeout=20).stdout.strip().splitlines()[0]
+        except Exception:
+            return "?"
+
+    model = "?"
+    for line in open("/proc/cpuinfo"):
+        if line.startswith("model name"):
+            model = line.split(":", 1)[1].strip()
+            break
+    py = subprocess.run([PY, "-c", "import requests, urllib3, sys; print(sys.version.split()[0], requests.__version__, urllib3.__version__)"],
+                        capture_output=True, text=True).stdout.split()
+    ureq_version = "?"
+    lock = open(os.path.join(ROOT, "Cargo.lock")).read().split("[[package]]")
+    for pkg in lock:
+        if '\nname = "ureq"\n' in pkg:
+            ureq_version = pkg.split('version = "')[1].split('"')[0]
+    return {
+        "cpu": model,
+        "cores": os.cpu_count(),
+        "kernel": platform.release(),
+        "rustc": cmd(["rustc", "-V"]),
+        "gcc": cmd(["gcc", "--version"]),
+        "libcurl": cmd(["curl-config", "--version"]),
+        "python": py[0] if py else "?",
+        "requests": py[1] if len(py) > 1 else "?",
+        "urllib3": py[2] if len(py) > 2 else "?",
+        "ureq": ureq_version,
+        "valgrind": cmd(["valgrind", "--version"]),
+        "date": time.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        "loadavg_at_start": os.getloadavg(),
+    }
+
+
+def stripped_size():
+    with tempfile.TemporaryDirectory() as d:
+        subprocess.run(["strip", "--strip-all", "-o", f"{d}/lib.so", LIB], check=True)
+        return os.path.getsize(f"{d}/lib.so")
+
+
+def main():
+    started = time.time()
+    standin = StandIn(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target", "release", "vf-standin"))
+    res = {"machine": versions()}
+    try:
+        log("bench: stand-in capacity (1 vs 2 floor clients)")
+        res["capacity"] = capacity(standin)
+        log(f"  {res['capacity']}")
+
+        log(f"bench: {len(ROWS)} rows x {ROUNDS} interleaved rounds")
+        runs = {name: [] for name in ROWS}
+        for r in range(ROUNDS):
+            for name, (build, n, _) in ROWS.items():
+                result = run_checked(standin, build(standin.url, n))
+                if result["connections"] != 1:
+                    raise SystemExit(f"bench: {name} used {result['connections']} connections, not 1")
+                runs[name].append(result)
+            log(f"  round {r + 1}: " + ", ".join(f"{k.split(' ')[0]} {v[-1]['cps']:.0f}" for k, v in runs.items()))
+        rows = {name: median_rows(v) for name, v in runs.items()}
+
+        log("bench: instructions (callgrind) and syscalls (strace) per call")
+        for name in ROWS:
+            rows[name]["instr_per_call"] = per_call(callgrind_instr, name, standin.url)
+            rows[name]["syscalls_per_call"] = per_call(strace_calls, name, standin.url)
+            log(f"  {name}: {rows[name]['instr_per_call']:.0f} instr, {rows[name]['syscalls_per_call']:.2f} syscalls")
+        for name, row in rows.items():
+            for ref, key in ((C_API, "vs_c_api"), (UREQ_ROW, "vs_ureq"), (FLOOR, "vs_floor")):
+                row[key] = row["cps"] / rows[ref]["cps"]
+        res["rows"] = rows
+
+        log("bench: threads on one client, and 4 threads on 4 clients")
+        shapes = [(1, 1), (2, 1), (4, 1), (8, 1), (4, 4)]
+        truns = {s: [] for s in shapes}
+        for _ in range(ROUNDS):
+            for t, c in shapes:
+                truns[(t, c)].append(run_json([f"{BIN}/c_driver", "revoke", standin.url, "8000", str(t), str(c)]))
+        res["threads"] = [dict(threads=t, clients=c, **median_rows(truns[(t, c)])) for t, c in shapes]
+
+        log("bench: bulk revoke of 1000 minted tokens")
+        res["bulk"] = []
+        for par in (1, 4, 16):
+            b = [run_json([f"{BIN}/c_driver", "bulk", standin.url, "1000", str(par)]) for _ in range(3)]
+            res["bulk"].append({"parallelism": par, "tokens_per_s": statistics.median(x["cps"] for x in b)})
+
+        log("bench: hostname (localhost) vs 127.0.0.1")
+        host_url = f"http://localhost:{standin.port}"
+        hruns = {"127.0.0.1": [], "localhost": []}
+        for _ in range(ROUNDS):
+            for label, url in (("127.0.0.1", standin.url), ("localhost", host_url)):
+                hruns[label].append(run_json(ROWS[C_API][0](url, 5000)))
+        res["hostname"] = {label: median_rows(v) for label, v in hruns.items()}
+        for label, url in (("127.0.0.1", standin.url), ("localhost", host_url)):
+            res["hostname"][label]["instr_per_call"] = per_call(callgrind_instr, C_API, url)
+            res["hostname"][label]["syscalls_per_call"] = per_call(strace_calls, C_API, url)
+
+        log("bench: client creation, library load, heap")
+        res["create"] = run_json([f"{BIN}/c_driver", "create", standin.url, "1000"])
+        res["load_us"] = statistics.median(run_json([f"{BIN}/load_lib", LIB])["load_us"] for _ in range(7))
+        res["heap"] = run_json([f"{BIN}/c_driver", "heap", standin.url, "100000"])
+        res["stripped_size_bytes"] = stripped_size()
+        res["standin_final_stats"] = standin.stats()
+    finally:
+        standin.stop()
+    res["bench_seconds"] = round(time.time() - started, 1)
+    res["loadavg_at_end"] = os.getloadavg()
+    os.makedirs(RESULTS, exist_ok=True)
+    with open(os.path.join(RESULTS, "latest.json"), "w") as f:
+        json.dump(res, f, indent=2)
+    md = markdown(res)
+    with open(os.path.join(RESULTS, "latest.md"), "w") as f:
+        f.write(md)
+    chart(res, os.path.join(RESULTS, "latest.png"))
+    print(md)
+
+
+def markdown(res):
+    m = res["machine"]
+    out = [
+        "# libvoucherify benchmark",
+        "",
+        f"{m['date']}; {m['cpu']}, {m['cores']} cores, Linux {m['kernel']}; {m['rustc']}; ureq {m['ureq']}; "
+        f"{m['libcurl']}; Python {m['python']}, requests {m['requests']}, urllib3 {m['urllib3']}; {m['gcc']}.",
+        "",
+        "Sequential revokes of an unknown token (the stand-in answers 404 with an empty body) over one "
+        "kept-alive connection (checked with the stand-in's counters), release builds, same server, "
+        f"same run. calls/s is the median of {ROUNDS} interleaved runs; p50/p99 are medians of the runs' "
+        "percentiles; instructions (callgrind) and syscalls (strace -c -f) per call are the difference "
+        "between a 2n- and an n-call run, divided by n (client process only).",
+        "",
+        "| client | calls/s | p50 µs | p99 µs | instr/call | syscalls/call | × C API | × bare ureq | × floor |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name, r in res["rows"].items():
+        out.append(
+            f"| {name} | {r['cps']:.0f} | {r['p50_us']:.1f} | {r['p99_us']:.1f} | {r['instr_per_call']:.0f} | "
+            f"{r['syscalls_per_call']:.1f} | {r['vs_c_api']:.2f} | {r['vs_ureq']:.2f} | {r['vs_floor']:.2f} |"
+        )
+    c = res["capacity"]
+    out += [
+        "",
+        f"Stand-in capacity: one floor client {c['one_client_cps']:.0f} calls/s, two at once "
+        f"{c['two_clients_cps']:.0f} calls/s together ({c['ratio']:.2f}x; 2x means the server is not the bottleneck)."
+        + (" **The stand-in (one thread, on a machine with few cores) saturates near the floor's rate: the floor "
+           "row is bounded by the server, so ratios to the floor flatter the other rows.**" if c["ratio"] < 1.8 else ""),
+        "",
+        "## C API: threads (8000 calls in all, median calls/s)",
+        "",
+        "| threads | clients | calls/s | p50 µs | p99 µs |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for t in res["threads"]:
+        out.append(f"| {t['threads']} | {t['clients']} | {t['cps']:.0f} | {t['p50_us']:.1f} | {t['p99_us']:.1f} |")
+    out += ["", "## Bulk revoke of 1000 minted tokens (vf_revoke_tokens)", "", "| parallelism | tokens/s |", "|---:|---:|"]
+    for b in res["bulk"]:
+        out.append(f"| {b['parallelism']} | {b['tokens_per_s']:.0f} |")
+    out += ["", "## Base URL: hostname vs IP literal (C API)", "",
+            "| base URL host | calls/s | p50 µs | instr/call | syscalls/call |", "|---|---:|---:|---:|---:|"]
+    for label, h in res["hostname"].items():
+        out.append(f"| {label} | {h['cps']:.0f} | {h['p50_us']:.1f} | {h['instr_per_call']:.0f} | {h['syscalls_per_call']:.1f} |")
+    cr, hp = res["create"], res["heap"]
+    out += [
+        "",
+        "## Costs",
+        "",
+        f"- Library load (dlopen RTLD_NOW + one call, fresh process, median of 7): {res['load_us']:.0f} µs",
+        f"- First client (config + vf_client_new + free, loads the trust store): {cr['first_us']:.0f} µs; "
+        f"further clients: p50 {cr['p50_us']:.1f} µs, p99 {cr['p99_us']:.1f} µs",
+        f"- Heap (glibc mallinfo2, in use): first idle client {hp['first_client_bytes']} B, each further client "
+        f"{hp['further_client_bytes']} B; after 1 call {hp['after_1_call']} B, after {hp['calls'] // 10} calls "
+        f"{hp['after_tenth']} B, after {hp['calls']} calls {hp['after_all']} B (growth over the last 90%: {hp['growth_bytes']} B)",
+        f"- Stripped libvoucherify.so: {res['stripped_size_bytes']} bytes ({res['stripped_size_bytes'] / 2**20:.2f} MiB)",
+        f"- make bench's measuring took {res['bench_seconds']:.0f} s; load average (1/5/15 min) "
+        f"{fmt_load(m['loadavg_at_start'])} at the start, {fmt_load(res['loadavg_at_end'])} at the end "
+        "(other work on this 2-core machine shows up as noise, mostly in p99)",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def fmt_load(load):
+    return "/".join(f"{x:.1f}" for x in load)
+
+
+def chart(res, path):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    names = list(res["rows"])
+    cps = [res["rows"][n]["cps"] for n in names]
+    p50 = [res["rows"][n]["p50_us"] for n in names]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(13, 4.8))
+    colors = ["tab:red" if n == C_API else "tab:blue" for n in names]
+    a.barh(names, cps, color=colors)
+    a.set_xlabel("calls/s (median, higher is better)")
+    a.invert_yaxis()
+    b.barh(names, p50, color=colors)
+    b.set_xlabel("p50 latency, µs (lower is better)")
+    b.invert_yaxis()
+    b.set_yticklabels([])
+    for ax, vals in ((a, cps), (b, p50)):
+        for i, v in enumerate(vals):
+            ax.text(v, i, f" {v:.0f}", va="center", fontsize=8)
+    fig.suptitle("libvoucherify: sequential revokes over one kept-alive connection (local stand-in)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+
+
+if __name__ == "__main__":
+    main()
