@@ -8,9 +8,11 @@ use super::config::{invalid, Config};
 use super::error::{Error, RateLimit};
 use super::status::Status;
 use super::token::{join_scopes, parse_generated, parse_introspection, Introspection, Token};
-use super::transport::{Answer, Transport};
+use super::transport::{Answer, Endpoint, Transport};
 
 pub use super::transport::{MAX_PARALLELISM, VERSION};
+
+const NOT_FOUND_MESSAGE: &str = "revoke: HTTP 404: the token is unknown, expired or already revoked";
 
 /// Parallelism of [`Client::revoke_tokens`] when the caller gives 0.
 pub const DEFAULT_PARALLELISM: usize = 4;
@@ -37,14 +39,21 @@ impl Client {
         if access_token == "vf-test-panic" {
             panic!("forced by the test-panic feature");
         }
-        let answer = self.transport.post_form("/v1/oauth/token/revoke", &[("access_token", access_token)], true)?;
+        let answer = self.transport.post_form(Endpoint::Revoke, &[("access_token", access_token)], true)?;
         match answer.status {
             // 204 is documented; a proxy that rewrites it still means success.
             200..=299 => Ok(()),
             404 if answer.earlier_attempt_may_have_acted => Ok(()),
+            // The live API's 404: an empty body, and a common outcome, so
+            // its message is a constant rather than formatted.
+            404 if answer.body.is_empty() && answer.attempts == 1 => Err(Error {
+                http_status: 404,
+                attempts: 1,
+                rate_limit: answer.rate_limit,
+                ..Error::new(Status::TokenNotFound, NOT_FOUND_MESSAGE)
+            }),
             404 => {
-                // The live API answers with an empty body; keep whatever a
-                // body says (a wrong region's request_id, say) all the same.
+                // Keep whatever a body says (a wrong region's request_id, say).
                 let mut e = http_error(Status::TokenNotFound, "revoke", &answer);
                 if e.body.message.is_none() {
                     e.message.push_str(": the token is unknown, expired or already revoked");
@@ -66,7 +75,7 @@ impl Client {
     pub fn generate_token<S: AsRef<str>>(&self, scopes: &[S]) -> Result<Token, Error> {
         let scope = self.checked_scope(scopes)?;
         let answer = self.transport.post_form(
-            "/v1/oauth/token",
+            Endpoint::Token,
             &[("grant_type", "client_credentials"), ("scope", &scope)],
             false,
         )?;
@@ -80,7 +89,7 @@ impl Client {
     /// is `Ok(Introspection::Inactive)`, not an error.
     pub fn introspect_token(&self, access_token: &str) -> Result<Introspection, Error> {
         check_token(access_token)?;
-        let answer = self.transport.post_form("/v1/oauth/introspect", &[("access_token", access_token)], true)?;
+        let answer = self.transport.post_form(Endpoint::Introspect, &[("access_token", access_token)], true)?;
         match answer.status {
             200 => parse_introspection(&answer.body, answer.received_at),
             status => Err(http_error(Status::for_http_status(status), "introspect", &answer)),

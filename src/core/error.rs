@@ -91,7 +91,11 @@ impl Error {
     /// HTTP status and what the body said, ending with the request id that
     /// Voucherify support asks for.
     pub fn from_http(status: Status, what: &str, http_status: u16, raw_body: &[u8]) -> Error {
-        let body = ApiErrorBody::parse(raw_body).unwrap_or_default();
+        // The revoke 404 has an empty body: nothing to parse.
+        let body = match raw_body.is_empty() {
+            true => ApiErrorBody::default(),
+            false => ApiErrorBody::parse(raw_body).unwrap_or_default(),
+        };
         let mut message = format!("{what}: HTTP {http_status}");
         if let Some(key) = &body.key {
             message.push_str(&format!(" {key}"));

@@ -5,6 +5,7 @@ mod config;
 mod error;
 mod resolver;
 mod status;
+mod steady_timeouts;
 mod token;
 mod token_source;
 mod transport;

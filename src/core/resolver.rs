@@ -31,8 +31,8 @@ impl Resolver for CachingResolver {
         config: &Config,
         timeout: NextTimeout,
     ) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let key = uri.authority().map(|a| a.as_str()).unwrap_or_default().to_owned();
-        if let Some((addrs, at)) = self.lock().get(&key) {
+        let key = uri.authority().map(|a| a.as_str()).unwrap_or_default();
+        if let Some((addrs, at)) = self.lock().get(key) {
             if at.elapsed() < TTL {
                 let mut answer = self.empty();
                 addrs.iter().for_each(|a| answer.push(*a));
@@ -40,7 +40,7 @@ impl Resolver for CachingResolver {
             }
         }
         let answer = self.inner.resolve(uri, config, timeout)?;
-        self.lock().insert(key, (answer.to_vec(), Instant::now()));
+        self.lock().insert(key.to_owned(), (answer.to_vec(), Instant::now()));
         Ok(answer)
     }
 }

@@ -11,14 +11,16 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use once_cell::sync::Lazy;
 use ureq::config::Config as AgentConfig;
-use ureq::http::{HeaderMap, HeaderName, HeaderValue};
+use ureq::http::header::CONTENT_TYPE;
+use ureq::http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
-use ureq::unversioned::transport::DefaultConnector;
+use ureq::unversioned::transport::{Connector, DefaultConnector};
 use ureq::{Agent, Proxy};
 
 use super::config::{invalid, parse_base_url, Config, TlsRoots};
 use super::error::{Error, RateLimit};
 use super::resolver::CachingResolver;
+use super::steady_timeouts::SteadyTimeouts;
 use super::status::Status;
 
 /// The version of this library, as Cargo.toml states it.
@@ -50,11 +52,33 @@ pub(crate) struct Answer {
     pub rate_limit: RateLimit,
 }
 
+/// The OAuth endpoints this library calls.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Endpoint {
+    Token = 0,
+    Introspect = 1,
+    Revoke = 2,
+}
+
+impl Endpoint {
+    const ALL: [Endpoint; 3] = [Endpoint::Token, Endpoint::Introspect, Endpoint::Revoke];
+
+    fn path(self) -> &'static str {
+        match self {
+            Endpoint::Token => "/v1/oauth/token",
+            Endpoint::Introspect => "/v1/oauth/introspect",
+            Endpoint::Revoke => "/v1/oauth/token/revoke",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub(crate) struct Transport {
     agent: Agent,
-    base_url: String,
-    /// The credential, channel and caller's headers, checked and built once.
+    /// Each endpoint's URL, parsed once, in [`Endpoint`] order.
+    urls: [Uri; 3],
+    /// The content type, credential, channel and caller's headers, checked
+    /// and built once.
     headers: Vec<(HeaderName, HeaderValue)>,
     timeout: Duration,
     max_attempts: u32,
@@ -98,6 +122,7 @@ impl Transport {
         // Kept out of any debug output of the http crate.
         secret_key.set_sensitive(true);
         let mut headers = vec![
+            (CONTENT_TYPE, HeaderValue::from_static(FORM)),
             (HeaderName::from_static("x-app-id"), header_value(&app_id)?),
             (HeaderName::from_static("x-app-token"), secret_key),
         ];
@@ -108,9 +133,17 @@ impl Transport {
             let name = HeaderName::try_from(name.as_str()).map_err(|_| invalid("a header name is not valid"))?;
             headers.push((name, header_value(value)?));
         }
+        let url_of = |e: Endpoint| {
+            format!("{}{}", url.normalized, e.path()).parse::<Uri>().map_err(|_| invalid("the base URL is not valid"))
+        };
+        let [token, introspect, revoke] = Endpoint::ALL.map(url_of);
         Ok(Transport {
-            agent: Agent::with_parts(agent_config, DefaultConnector::default(), CachingResolver::default()),
-            base_url: url.normalized,
+            agent: Agent::with_parts(
+                agent_config,
+                DefaultConnector::default().chain(SteadyTimeouts),
+                CachingResolver::default(),
+            ),
+            urls: [token?, introspect?, revoke?],
             headers,
             timeout: config.timeout,
             max_attempts: config.max_attempts,
@@ -125,7 +158,7 @@ impl Transport {
     ///
     /// A call that is not `idempotent` (minting a token) is retried only
     /// when the server certainly did not act, so no token is minted twice.
-    pub fn post_form(&self, path: &str, fields: &[(&str, &str)], idempotent: bool) -> Result<Answer, Error> {
+    pub fn post_form(&self, endpoint: Endpoint, fields: &[(&str, &str)], idempotent: bool) -> Result<Answer, Error> {
         let body = serde_urlencoded::to_string(fields)
             .map_err(|e| Error::new(Status::Internal, format!("cannot encode the form: {e}")))?;
         let deadline = Instant::now() + self.timeout;
@@ -135,7 +168,7 @@ impl Transport {
             attempts += 1;
             // The first attempt has the agent's whole budget; later ones what is left.
             let budget = (attempts > 1).then(|| deadline.saturating_duration_since(Instant::now()));
-            let outcome = self.send_once(path, &body, budget);
+            let outcome = self.send_once(endpoint, &body, budget);
             let (mut retry, server_wait) = match &outcome {
                 Ok(answer) => (Retry::for_http_status(answer.status), answer.rate_limit.wait()),
                 Err((_, retry)) => (*retry, None),
@@ -179,9 +212,9 @@ impl Transport {
     }
 
     /// One request and its answer, or the failure and whether to retry it.
-    fn send_once(&self, path: &str, body: &str, budget: Option<Duration>) -> Result<Answer, (Error, Retry)> {
-        let url = format!("{}{path}", self.base_url);
-        let mut request = self.agent.post(&url).content_type(FORM);
+    fn send_once(&self, endpoint: Endpoint, body: &str, budget: Option<Duration>) -> Result<Answer, (Error, Retry)> {
+        let url = &self.urls[endpoint as usize];
+        let mut request = self.agent.post(url);
         for (name, value) in &self.headers {
             request = request.header(name, value);
         }
@@ -287,19 +320,25 @@ fn io_status(e: &io::Error) -> (Status, Retry) {
 }
 
 impl RateLimit {
+    /// One pass over the answer's headers: this runs on every call.
     fn from_headers(headers: &HeaderMap) -> RateLimit {
-        let text = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
-        let number = |name: &str| text(name).and_then(|v| v.parse::<i64>().ok());
-        RateLimit {
-            limit: number("x-rate-limit-limit"),
-            remaining: number("x-rate-limit-remaining"),
-            retry_at: number("x-rate-limit-retry"),
-            // Seconds, or an HTTP date.
-            retry_after: number("retry-after").or_else(|| {
-                let at = httpdate::parse_http_date(text("retry-after")?).ok()?;
+        let mut rate_limit = RateLimit::default();
+        for (name, value) in headers {
+            let slot = match name.as_str() {
+                "x-rate-limit-limit" => &mut rate_limit.limit,
+                "x-rate-limit-remaining" => &mut rate_limit.remaining,
+                "x-rate-limit-retry" => &mut rate_limit.retry_at,
+                "retry-after" => &mut rate_limit.retry_after,
+                _ => continue,
+            };
+            let Ok(text) = value.to_str().map(str::trim) else { continue };
+            *slot = text.parse::<i64>().ok().or_else(|| {
+                // Retry-After may be an HTTP date rather than seconds.
+                let at = httpdate::parse_http_date(text).ok()?;
                 Some(at.duration_since(SystemTime::now()).map_or(0, |d| d.as_secs() as i64))
-            }),
+            });
         }
+        rate_limit
     }
 
     /// How long the server asked us to wait, if it did: `Retry-After`
