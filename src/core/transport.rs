@@ -109,8 +109,7 @@ impl Transport {
             .max_redirects(0)
             .max_redirects_will_error(false)
             .proxy(proxy(config)?)
-            // Plain http (loopback tests) never needs the trust store read.
-            .tls_config(if url.is_https { tls_config(config)? } else { TlsConfig::default() })
+            .tls_config(tls_config(config, url.is_https)?)
             .timeout_global(Some(config.timeout))
             .timeout_connect(Some(config.connect_timeout.min(config.timeout)))
             .max_idle_connections(MAX_PARALLELISM)
@@ -404,14 +403,23 @@ static MOZILLA_ROOTS: Lazy<Arc<Vec<Certificate<'static>>>> = Lazy::new(|| {
     Arc::new(certs.map(|der| Certificate::from_der(der.as_ref()).to_owned()).collect())
 });
 
-fn tls_config(config: &Config) -> Result<TlsConfig, Error> {
+/// The trust for `https`. A CA file is checked even for plain `http`, so a
+/// bad setting shows at once; the store itself is then not read at all.
+fn tls_config(config: &Config, is_https: bool) -> Result<TlsConfig, Error> {
+    let extra = match &config.ca_file {
+        Some(path) => read_ca_file(path)?,
+        None => Vec::new(),
+    };
+    if !is_https {
+        return Ok(TlsConfig::default());
+    }
     let base = match config.tls_roots {
         TlsRoots::System => &SYSTEM_ROOTS,
         TlsRoots::Mozilla => &MOZILLA_ROOTS,
     };
-    let roots = match &config.ca_file {
-        None => Arc::clone(base),
-        Some(path) => Arc::new(base.iter().cloned().chain(read_ca_file(path)?).collect()),
+    let roots = match extra.is_empty() {
+        true => Arc::clone(base),
+        false => Arc::new(base.iter().cloned().chain(extra).collect()),
     };
     Ok(TlsConfig::builder().root_certs(RootCerts::Specific(roots)).build())
 }
