@@ -34,9 +34,10 @@ import ctypes.util
 import enum
 import os
 import threading
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
+from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
 
 # The binding's version: equal to Cargo.toml's and pyproject.toml's (a test
 # keeps the three equal). The library it loads must be compatible with it.
@@ -227,32 +228,13 @@ def _load_library() -> "Tuple[ctypes.CDLL, str]":
     )
 
 
-class _Config(ctypes.Structure):
-    """Opaque vf_config."""
-
-
-class _Client(ctypes.Structure):
-    """Opaque vf_client."""
-
-
-class _Error(ctypes.Structure):
-    """Opaque vf_error."""
-
-
-class _Token(ctypes.Structure):
-    """Opaque vf_token."""
-
-
-class _TokenSource(ctypes.Structure):
-    """Opaque vf_token_source."""
-
-
-_ConfigP = ctypes.POINTER(_Config)
-_ClientP = ctypes.POINTER(_Client)
-_ErrorP = ctypes.POINTER(_Error)
-_TokenP = ctypes.POINTER(_Token)
-_SourceP = ctypes.POINTER(_TokenSource)
-_ErrorOut = ctypes.POINTER(_ErrorP)
+# Handles (vf_config, vf_client, vf_error, vf_token, vf_token_source) are
+# opaque: they travel as plain addresses, c_void_p, which reads back as an
+# int (or None for NULL). ctypes converts those much faster than typed
+# POINTER(Structure) arguments, and revoke() pays for each argument per call.
+_Handle = ctypes.c_void_p
+_HandleOut = ctypes.POINTER(ctypes.c_void_p)  # vf_xxx **out, vf_error **err_out
+_ErrorOut = _HandleOut
 _c_status = ctypes.c_int  # vf_status is a C enum: int-sized
 _c_str = ctypes.c_char_p
 # Owned strings (char **out) are read as void*: c_char_p would copy them into
@@ -266,87 +248,104 @@ _lib, _lib_path = _load_library()
 _SIGNATURES = [
     ("vf_version", _c_str, []),
     ("vf_status_str", _c_str, [ctypes.c_int]),
-    ("vf_error_status", _c_status, [_ErrorP]),
-    ("vf_error_message", _c_str, [_ErrorP]),
-    ("vf_error_http_status", ctypes.c_int, [_ErrorP]),
-    ("vf_error_key", _c_str, [_ErrorP]),
-    ("vf_error_api_message", _c_str, [_ErrorP]),
-    ("vf_error_details", _c_str, [_ErrorP]),
-    ("vf_error_request_id", _c_str, [_ErrorP]),
-    ("vf_error_attempts", ctypes.c_uint32, [_ErrorP]),
-    ("vf_error_retry_after_s", ctypes.c_int64, [_ErrorP]),
-    ("vf_error_rate_limit_limit", ctypes.c_int64, [_ErrorP]),
-    ("vf_error_rate_limit_remaining", ctypes.c_int64, [_ErrorP]),
-    ("vf_error_rate_limit_retry_at", ctypes.c_int64, [_ErrorP]),
-    ("vf_error_free", None, [_ErrorP]),
-    ("vf_config_new", _ConfigP, []),
-    ("vf_config_free", None, [_ConfigP]),
-    ("vf_config_set_app_id", _c_status, [_ConfigP, _c_str, _ErrorOut]),
-    ("vf_config_set_secret_key", _c_status, [_ConfigP, _c_str, _ErrorOut]),
-    ("vf_config_set_cluster", _c_status, [_ConfigP, _c_str, _ErrorOut]),
-    ("vf_config_set_base_url", _c_status, [_ConfigP, _c_str, _ErrorOut]),
-    ("vf_config_set_allow_insecure_http", _c_status, [_ConfigP, ctypes.c_bool, _ErrorOut]),
-    ("vf_config_set_connect_timeout_ms", _c_status, [_ConfigP, ctypes.c_uint32, _ErrorOut]),
-    ("vf_config_set_timeout_ms", _c_status, [_ConfigP, ctypes.c_uint32, _ErrorOut]),
-    ("vf_config_set_channel", _c_status, [_ConfigP, _c_str, _ErrorOut]),
-    ("vf_config_set_user_agent_suffix", _c_status, [_ConfigP, _c_str, _ErrorOut]),
-    ("vf_config_load_env", _c_status, [_ConfigP, _ErrorOut]),
-    ("vf_config_set_max_attempts", _c_status, [_ConfigP, ctypes.c_uint32, _ErrorOut]),
-    ("vf_config_set_retry_base_delay_ms", _c_status, [_ConfigP, ctypes.c_uint32, _ErrorOut]),
-    ("vf_config_set_proxy", _c_status, [_ConfigP, _c_str, _ErrorOut]),
-    ("vf_config_set_proxy_from_env", _c_status, [_ConfigP, ctypes.c_bool, _ErrorOut]),
-    ("vf_config_set_tls_roots", _c_status, [_ConfigP, ctypes.c_int, _ErrorOut]),
-    ("vf_config_set_ca_file", _c_status, [_ConfigP, _c_str, _ErrorOut]),
-    ("vf_config_add_header", _c_status, [_ConfigP, _c_str, _c_str, _ErrorOut]),
-    ("vf_client_new", _c_status, [_ConfigP, ctypes.POINTER(_ClientP), _ErrorOut]),
-    ("vf_client_free", None, [_ClientP]),
-    ("vf_revoke_token", _c_status, [_ClientP, _c_str, _ErrorOut]),
+    ("vf_error_status", _c_status, [_Handle]),
+    ("vf_error_message", _c_str, [_Handle]),
+    ("vf_error_http_status", ctypes.c_int, [_Handle]),
+    ("vf_error_key", _c_str, [_Handle]),
+    ("vf_error_api_message", _c_str, [_Handle]),
+    ("vf_error_details", _c_str, [_Handle]),
+    ("vf_error_request_id", _c_str, [_Handle]),
+    ("vf_error_attempts", ctypes.c_uint32, [_Handle]),
+    ("vf_error_retry_after_s", ctypes.c_int64, [_Handle]),
+    ("vf_error_rate_limit_limit", ctypes.c_int64, [_Handle]),
+    ("vf_error_rate_limit_remaining", ctypes.c_int64, [_Handle]),
+    ("vf_error_rate_limit_retry_at", ctypes.c_int64, [_Handle]),
+    ("vf_error_free", None, [_Handle]),
+    ("vf_config_new", _Handle, []),
+    ("vf_config_free", None, [_Handle]),
+    ("vf_config_set_app_id", _c_status, [_Handle, _c_str, _ErrorOut]),
+    ("vf_config_set_secret_key", _c_status, [_Handle, _c_str, _ErrorOut]),
+    ("vf_config_set_cluster", _c_status, [_Handle, _c_str, _ErrorOut]),
+    ("vf_config_set_base_url", _c_status, [_Handle, _c_str, _ErrorOut]),
+    ("vf_config_set_allow_insecure_http", _c_status, [_Handle, ctypes.c_bool, _ErrorOut]),
+    ("vf_config_set_connect_timeout_ms", _c_status, [_Handle, ctypes.c_uint32, _ErrorOut]),
+    ("vf_config_set_timeout_ms", _c_status, [_Handle, ctypes.c_uint32, _ErrorOut]),
+    ("vf_config_set_channel", _c_status, [_Handle, _c_str, _ErrorOut]),
+    ("vf_config_set_user_agent_suffix", _c_status, [_Handle, _c_str, _ErrorOut]),
+    ("vf_config_load_env", _c_status, [_Handle, _ErrorOut]),
+    ("vf_config_set_max_attempts", _c_status, [_Handle, ctypes.c_uint32, _ErrorOut]),
+    ("vf_config_set_retry_base_delay_ms", _c_status, [_Handle, ctypes.c_uint32, _ErrorOut]),
+    ("vf_config_set_proxy", _c_status, [_Handle, _c_str, _ErrorOut]),
+    ("vf_config_set_proxy_from_env", _c_status, [_Handle, ctypes.c_bool, _ErrorOut]),
+    ("vf_config_set_tls_roots", _c_status, [_Handle, ctypes.c_int, _ErrorOut]),
+    ("vf_config_set_ca_file", _c_status, [_Handle, _c_str, _ErrorOut]),
+    ("vf_config_add_header", _c_status, [_Handle, _c_str, _c_str, _ErrorOut]),
+    ("vf_client_new", _c_status, [_Handle, _HandleOut, _ErrorOut]),
+    ("vf_client_free", None, [_Handle]),
+    ("vf_revoke_token", _c_status, [_Handle, _c_str, _ErrorOut]),
     (
         "vf_client_rate_limit",
         _c_status,
-        [_ClientP, ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_int64),
+        [_Handle, ctypes.POINTER(ctypes.c_int64), ctypes.POINTER(ctypes.c_int64),
          ctypes.POINTER(ctypes.c_int64), _ErrorOut],
     ),
-    ("vf_generate_token", _c_status, [_ClientP, _c_str, ctypes.POINTER(_TokenP), _ErrorOut]),
+    ("vf_generate_token", _c_status, [_Handle, _c_str, _HandleOut, _ErrorOut]),
     (
         "vf_introspect_token",
         _c_status,
-        [_ClientP, _c_str, ctypes.POINTER(ctypes.c_bool), ctypes.POINTER(_TokenP), _ErrorOut],
+        [_Handle, _c_str, ctypes.POINTER(ctypes.c_bool), _HandleOut, _ErrorOut],
     ),
     (
         "vf_revoke_tokens",
         _c_status,
         [
-            _ClientP,
+            _Handle,
             ctypes.POINTER(_c_str),
             ctypes.c_size_t,
             ctypes.c_uint32,
             ctypes.POINTER(_c_status),
-            ctypes.POINTER(_ErrorP),
+            _HandleOut,
             _ErrorOut,
         ],
     ),
-    ("vf_token_access_token", _c_str, [_TokenP]),
-    ("vf_token_client_id", _c_str, [_TokenP]),
-    ("vf_token_scope", _c_str, [_TokenP]),
-    ("vf_token_type", _c_str, [_TokenP]),
-    ("vf_token_expires_at", ctypes.c_int64, [_TokenP]),
-    ("vf_token_expires_in", ctypes.c_int64, [_TokenP]),
-    ("vf_token_free", None, [_TokenP]),
+    ("vf_token_access_token", _c_str, [_Handle]),
+    ("vf_token_client_id", _c_str, [_Handle]),
+    ("vf_token_scope", _c_str, [_Handle]),
+    ("vf_token_type", _c_str, [_Handle]),
+    ("vf_token_expires_at", ctypes.c_int64, [_Handle]),
+    ("vf_token_expires_in", ctypes.c_int64, [_Handle]),
+    ("vf_token_free", None, [_Handle]),
     ("vf_string_free", None, [ctypes.c_void_p]),
-    ("vf_token_source_new", _c_status, [_ClientP, _c_str, ctypes.POINTER(_SourceP), _ErrorOut]),
-    ("vf_token_source_set_refresh_margin_ms", _c_status, [_SourceP, ctypes.c_uint32, _ErrorOut]),
-    ("vf_token_source_set_revoke_on_free", _c_status, [_SourceP, ctypes.c_bool, _ErrorOut]),
-    ("vf_token_source_access_token", _c_status, [_SourceP, _OwnedStrOut, _ErrorOut]),
-    ("vf_token_source_authorization", _c_status, [_SourceP, _OwnedStrOut, _ErrorOut]),
-    ("vf_token_source_refresh", _c_status, [_SourceP, _ErrorOut]),
-    ("vf_token_source_free", None, [_SourceP]),
+    ("vf_token_source_new", _c_status, [_Handle, _c_str, _HandleOut, _ErrorOut]),
+    ("vf_token_source_set_refresh_margin_ms", _c_status, [_Handle, ctypes.c_uint32, _ErrorOut]),
+    ("vf_token_source_set_revoke_on_free", _c_status, [_Handle, ctypes.c_bool, _ErrorOut]),
+    ("vf_token_source_access_token", _c_status, [_Handle, _OwnedStrOut, _ErrorOut]),
+    ("vf_token_source_authorization", _c_status, [_Handle, _OwnedStrOut, _ErrorOut]),
+    ("vf_token_source_refresh", _c_status, [_Handle, _ErrorOut]),
+    ("vf_token_source_free", None, [_Handle]),
 ]
 
+# Functions that only read or free an object in memory, never blocking:
+# called with the GIL held (through a PyDLL view of the same library), since
+# releasing and re-taking it costs more than they do. A failed call reads a
+# dozen of them. Everything else releases the GIL (CDLL) so that other
+# threads run while the library does I/O or waits.
+_HOLD_GIL = {
+    name
+    for name, _, _ in _SIGNATURES
+    if name.startswith(("vf_error_", "vf_token_")) and not name.startswith("vf_token_source_")
+} | {"vf_version", "vf_status_str", "vf_string_free"}
+_lib_holding_gil = ctypes.PyDLL(_lib_path, handle=_lib._handle)
+
+# The configured functions, by name: _api.vf_revoke_token(...). A plain
+# namespace, since looking a name up on a CDLL goes through its __getattr__
+# hook and costs several times more, for every C call.
+_api = types.SimpleNamespace()
 for _name, _restype, _argtypes in _SIGNATURES:
-    _func = getattr(_lib, _name)
+    _func = getattr(_lib_holding_gil if _name in _HOLD_GIL else _lib, _name)
     _func.restype = _restype
     _func.argtypes = _argtypes
+    setattr(_api, _name, _func)
 del _name, _restype, _argtypes, _func
 
 
@@ -551,11 +550,12 @@ ERRORS_BY_STATUS: Dict[Status, Type[VoucherifyError]] = {
 }
 
 
+_STATUS_BY_VALUE: Dict[int, Status] = {int(s): s for s in Status}
+
+
 def _to_status(value: int) -> Union[Status, int]:
-    try:
-        return Status(value)
-    except ValueError:
-        return value  # appended by a newer library than this binding
+    # A dict lookup: Status(value) costs several times more, on every failure.
+    return _STATUS_BY_VALUE.get(value, value)  # unknown: from a newer library
 
 
 def _status_label(status: Union[Status, int]) -> str:
@@ -566,43 +566,43 @@ def _decode(value: Optional[bytes]) -> Optional[str]:
     return None if value is None else value.decode("utf-8", errors="replace")
 
 
-def _error_from(status: int, err: "ctypes._Pointer[_Error]") -> VoucherifyError:
-    """Copies a vf_error into an exception and frees it."""
+def _error_from(status: int, err: Optional[int]) -> VoucherifyError:
+    """Copies a vf_error (an address, or None for NULL) into an exception and frees it."""
+    # A status is an int; Status members hash and compare like theirs.
+    cls: Type[VoucherifyError] = ERRORS_BY_STATUS.get(status, VoucherifyError)  # type: ignore[call-overload]
+    if not err:
+        return cls(f"libvoucherify call failed: {status_name(status)}", status=status)
+    api = _api
     try:
-        if not err:
-            message = f"libvoucherify call failed: {status_name(status)}"
-            http_status: Optional[int] = None
-            fields: Dict[str, Any] = {}
-        else:
-            message = _decode(_lib.vf_error_message(err)) or status_name(status)
-            http_status = _lib.vf_error_http_status(err) or None
-            rate_limit = RateLimit(
-                _optional(_lib.vf_error_rate_limit_limit(err)),
-                _optional(_lib.vf_error_rate_limit_remaining(err)),
-                _optional(_lib.vf_error_rate_limit_retry_at(err)),
-            )
-            fields = {
-                "key": _decode(_lib.vf_error_key(err)),
-                "api_message": _decode(_lib.vf_error_api_message(err)),
-                "details": _decode(_lib.vf_error_details(err)),
-                "request_id": _decode(_lib.vf_error_request_id(err)),
-                "attempts": _lib.vf_error_attempts(err),
-                "retry_after": _optional(_lib.vf_error_retry_after_s(err)),
-                "rate_limit": None if rate_limit == RateLimit() else rate_limit,
-            }
+        message = _decode(api.vf_error_message(err)) or status_name(status)
+        limit = api.vf_error_rate_limit_limit(err)
+        remaining = api.vf_error_rate_limit_remaining(err)
+        retry_at = api.vf_error_rate_limit_retry_at(err)
+        rate_limit = None
+        if limit >= 0 or remaining >= 0 or retry_at >= 0:
+            rate_limit = RateLimit(_optional(limit), _optional(remaining), _optional(retry_at))
+        return cls(
+            message,
+            status=status,
+            http_status=api.vf_error_http_status(err) or None,
+            key=_decode(api.vf_error_key(err)),
+            api_message=_decode(api.vf_error_api_message(err)),
+            details=_decode(api.vf_error_details(err)),
+            request_id=_decode(api.vf_error_request_id(err)),
+            attempts=api.vf_error_attempts(err),
+            retry_after=_optional(api.vf_error_retry_after_s(err)),
+            rate_limit=rate_limit,
+        )
     finally:
-        _lib.vf_error_free(err)  # NULL is accepted
-    known = _to_status(status)
-    cls = ERRORS_BY_STATUS.get(known, VoucherifyError) if isinstance(known, Status) else VoucherifyError
-    return cls(message, status=status, http_status=http_status, **fields)
+        api.vf_error_free(err)
 
 
 def _call(func: Callable[..., int], *args: object) -> None:
     """Calls a fallible C function (err_out last) and raises on failure."""
-    err = _ErrorP()
+    err = _Handle()
     status = func(*args, ctypes.byref(err))
-    if status != Status.OK:
-        raise _error_from(status, err)
+    if status:  # anything but VF_STATUS_OK (0)
+        raise _error_from(status, err.value)
 
 
 def _invalid(what: str, why: str, status: Status = Status.INVALID_ARGUMENT) -> InvalidArgumentError:
@@ -623,7 +623,9 @@ def _to_c_string(what: str, value: Union[str, bytes], allow_bytes: bool = False)
         expected = "str or bytes" if allow_bytes else "str"
         raise TypeError(f"{what} must be {expected}, not {type(value).__name__}")
     # C strings end at the first NUL: ctypes would silently send a shorter value.
-    if b"\0" in data:
+    # (Searched as the int 0: `b"\0" in data` first tries the bytes as an int
+    # and pays for a raised and cleared TypeError on every call.)
+    if 0 in data:
         raise _invalid(what, "contains a NUL character")
     return data
 
@@ -641,7 +643,7 @@ def _to_uint32(what: str, value: int) -> int:
 
 def version() -> str:
     """The loaded library's version, such as ``"0.1.0"``."""
-    raw: bytes = _lib.vf_version()
+    raw: bytes = _api.vf_version()
     return raw.decode("ascii")
 
 
@@ -654,7 +656,7 @@ def status_name(status: int) -> str:
     """The C name of a status, such as ``"VF_STATUS_TIMEOUT"``."""
     if not -(2**31) <= int(status) < 2**31:
         status = -1  # outside C int: unknown to the library too
-    raw: bytes = _lib.vf_status_str(int(status))
+    raw: bytes = _api.vf_status_str(int(status))
     return raw.decode("ascii")
 
 
@@ -700,19 +702,19 @@ class RevokeResult:
         return self.status == Status.TOKEN_NOT_FOUND
 
 
-def _token_from(ptr: "ctypes._Pointer[_Token]") -> Token:
-    """Copies a vf_token into a Token and frees it."""
+def _token_from(ptr: Optional[int]) -> Token:
+    """Copies a vf_token (an address) into a Token and frees it."""
     try:
         return Token(
-            access_token=_decode(_lib.vf_token_access_token(ptr)) or "",
-            client_id=_decode(_lib.vf_token_client_id(ptr)) or "",
-            scope=_decode(_lib.vf_token_scope(ptr)) or "",
-            token_type=_decode(_lib.vf_token_type(ptr)) or "",
-            expires_at=_lib.vf_token_expires_at(ptr),
-            expires_in=_lib.vf_token_expires_in(ptr),
+            access_token=_decode(_api.vf_token_access_token(ptr)) or "",
+            client_id=_decode(_api.vf_token_client_id(ptr)) or "",
+            scope=_decode(_api.vf_token_scope(ptr)) or "",
+            token_type=_decode(_api.vf_token_type(ptr)) or "",
+            expires_at=_api.vf_token_expires_at(ptr),
+            expires_in=_api.vf_token_expires_in(ptr),
         )
     finally:
-        _lib.vf_token_free(ptr)
+        _api.vf_token_free(ptr)
 
 
 def _scope_string(scope: Union[str, Sequence[str]]) -> bytes:
@@ -731,7 +733,7 @@ def _take_owned_string(ptr: ctypes.c_void_p) -> str:
     try:
         return ctypes.string_at(ptr).decode("utf-8")
     finally:
-        _lib.vf_string_free(ptr)
+        _api.vf_string_free(ptr)
 
 
 _Self = TypeVar("_Self", bound="_Owned")
@@ -742,24 +744,27 @@ class _Owned:
 
     ctypes releases the GIL during calls, so another thread may close while
     a call runs: ``close()`` takes the handle away, then waits for the count
-    of running calls to drop to zero before freeing it.
+    of running calls to drop to zero before freeing it. The count is kept
+    under a plain lock (cheap, taken twice per call); the last call to end
+    wakes the closer only when there is one, i.e. when the handle is gone.
     """
 
-    _handle: "Optional[ctypes._Pointer[Any]]" = None  # set last; __del__ may see it unset
+    _handle: Optional[int] = None  # set last; __del__ may see it unset
     _closed_error: Type[ClosedError] = ClosedError
 
     def _init_owned(self, free: Callable[..., None]) -> None:
         # Kept on self so __del__ works at interpreter shutdown, when globals may be gone.
         self._free = free
-        self._cond = threading.Condition()
+        self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)  # notified when the count drops to 0
         self._active_calls = 0
 
     def close(self) -> None:
         """Frees the object after calls in progress end. Idempotent."""
-        with self._cond:
+        with self._lock:
             handle, self._handle = self._handle, None
             while self._active_calls:
-                self._cond.wait()
+                self._idle.wait()
         if handle:
             self._free(handle)
 
@@ -784,18 +789,19 @@ class _Owned:
         state = "closed" if self.closed else "open"
         return f"<libvoucherify.{type(self).__name__} {state} at {id(self):#x}>"
 
-    def _begin_call(self) -> "ctypes._Pointer[Any]":
-        with self._cond:
-            if not self._handle:
+    def _begin_call(self) -> int:
+        with self._lock:
+            handle = self._handle
+            if not handle:
                 raise self._closed_error(f"operation on a closed libvoucherify.{type(self).__name__}")
             self._active_calls += 1
-            return self._handle
+            return handle
 
     def _end_call(self) -> None:
-        with self._cond:
+        with self._lock:
             self._active_calls -= 1
-            if not self._active_calls:
-                self._cond.notify_all()
+            if not self._active_calls and not self._handle:
+                self._idle.notify_all()  # close() is waiting
 
 
 class Client(_Owned):
@@ -862,63 +868,63 @@ class Client(_Owned):
                 tls_roots = TlsRoots(tls_roots)
             except ValueError:
                 raise _invalid("tls_roots", f"{tls_roots!r} is not a TlsRoots value") from None
-        self._init_owned(_lib.vf_client_free)
+        self._init_owned(_api.vf_client_free)
 
-        config = _lib.vf_config_new()
+        config = _api.vf_config_new()
         if not config:
             raise MemoryError("vf_config_new failed")
         try:
             if from_env:
-                _call(_lib.vf_config_load_env, config)
+                _call(_api.vf_config_load_env, config)
             strings = [
-                (_lib.vf_config_set_app_id, "app_id", app_id),
-                (_lib.vf_config_set_secret_key, "secret_key", secret_key),
-                (_lib.vf_config_set_cluster, "cluster", cluster),
-                (_lib.vf_config_set_base_url, "base_url", base_url),
-                (_lib.vf_config_set_channel, "channel", channel),
-                (_lib.vf_config_set_user_agent_suffix, "user_agent_suffix", user_agent_suffix),
-                (_lib.vf_config_set_proxy, "proxy", proxy),
+                (_api.vf_config_set_app_id, "app_id", app_id),
+                (_api.vf_config_set_secret_key, "secret_key", secret_key),
+                (_api.vf_config_set_cluster, "cluster", cluster),
+                (_api.vf_config_set_base_url, "base_url", base_url),
+                (_api.vf_config_set_channel, "channel", channel),
+                (_api.vf_config_set_user_agent_suffix, "user_agent_suffix", user_agent_suffix),
+                (_api.vf_config_set_proxy, "proxy", proxy),
             ]
             for setter, what, value in strings:
                 if value is not None:
                     _call(setter, config, _to_c_string(what, value))
             if ca_file is not None:
                 path = os.fspath(ca_file)  # bytes paths pass as-is; C checks UTF-8
-                _call(_lib.vf_config_set_ca_file, config, _to_c_string("ca_file", path, allow_bytes=True))
+                _call(_api.vf_config_set_ca_file, config, _to_c_string("ca_file", path, allow_bytes=True))
             for name, value in (headers or {}).items():
                 _call(
-                    _lib.vf_config_add_header,
+                    _api.vf_config_add_header,
                     config,
                     _to_c_string("header name", name),
                     _to_c_string("header value", value),
                 )
             if proxy_from_env:
-                _call(_lib.vf_config_set_proxy_from_env, config, True)
+                _call(_api.vf_config_set_proxy_from_env, config, True)
             if tls_roots is not None:
-                _call(_lib.vf_config_set_tls_roots, config, int(tls_roots))
+                _call(_api.vf_config_set_tls_roots, config, int(tls_roots))
             if allow_insecure_http:
-                _call(_lib.vf_config_set_allow_insecure_http, config, True)
+                _call(_api.vf_config_set_allow_insecure_http, config, True)
             if timeout_ms is not None:
-                _call(_lib.vf_config_set_timeout_ms, config, _to_uint32("timeout_ms", timeout_ms))
+                _call(_api.vf_config_set_timeout_ms, config, _to_uint32("timeout_ms", timeout_ms))
             if connect_timeout_ms is not None:
                 _call(
-                    _lib.vf_config_set_connect_timeout_ms,
+                    _api.vf_config_set_connect_timeout_ms,
                     config,
                     _to_uint32("connect_timeout_ms", connect_timeout_ms),
                 )
             if max_attempts is not None:
-                _call(_lib.vf_config_set_max_attempts, config, _to_uint32("max_attempts", max_attempts))
+                _call(_api.vf_config_set_max_attempts, config, _to_uint32("max_attempts", max_attempts))
             if retry_base_delay_ms is not None:
                 _call(
-                    _lib.vf_config_set_retry_base_delay_ms,
+                    _api.vf_config_set_retry_base_delay_ms,
                     config,
                     _to_uint32("retry_base_delay_ms", retry_base_delay_ms),
                 )
-            handle = _ClientP()
-            _call(_lib.vf_client_new, config, ctypes.byref(handle))
+            handle = _Handle()
+            _call(_api.vf_client_new, config, ctypes.byref(handle))
         finally:
-            _lib.vf_config_free(config)  # the client keeps its own copy
-        self._handle = handle
+            _api.vf_config_free(config)  # the client keeps its own copy
+        self._handle = handle.value
 
     def revoke(self, access_token: Union[str, bytes]) -> None:
         """Revokes an access token.
@@ -930,11 +936,15 @@ class Client(_Owned):
         token or one with a control character. ``bytes`` are passed as-is.
         """
         token = _to_c_string("access token", access_token, allow_bytes=True)
+        # _call() inlined, raising after the finally: the hot path of the binding.
+        err = _Handle()
         handle = self._begin_call()
         try:
-            _call(_lib.vf_revoke_token, handle, token)
+            status = _api.vf_revoke_token(handle, token, ctypes.byref(err))
         finally:
             self._end_call()
+        if status:  # anything but VF_STATUS_OK (0)
+            raise _error_from(status, err.value)
 
     def rate_limit(self) -> RateLimit:
         """Voucherify's ``X-Rate-Limit-*`` headers from the latest answer this
@@ -943,7 +953,7 @@ class Client(_Owned):
         values = [ctypes.c_int64(-1) for _ in range(3)]
         handle = self._begin_call()
         try:
-            _call(_lib.vf_client_rate_limit, handle, *(ctypes.byref(v) for v in values))
+            _call(_api.vf_client_rate_limit, handle, *(ctypes.byref(v) for v in values))
         finally:
             self._end_call()
         return RateLimit(*(_optional(v.value) for v in values))
@@ -959,13 +969,13 @@ class Client(_Owned):
         1000 live ones: prefer a :meth:`token_source`, which reuses them.
         """
         scope_c = _scope_string(scope)
-        out = _TokenP()
+        out = _Handle()
         handle = self._begin_call()
         try:
-            _call(_lib.vf_generate_token, handle, scope_c, ctypes.byref(out))
+            _call(_api.vf_generate_token, handle, scope_c, ctypes.byref(out))
         finally:
             self._end_call()
-        return _token_from(out)
+        return _token_from(out.value)
 
     def introspect(self, access_token: Union[str, bytes]) -> Optional[Token]:
         """Returns the token's details if it is active, else None.
@@ -975,15 +985,15 @@ class Client(_Owned):
         """
         token = _to_c_string("access token", access_token, allow_bytes=True)
         active = ctypes.c_bool(False)
-        out = _TokenP()
+        out = _Handle()
         handle = self._begin_call()
         try:
-            _call(_lib.vf_introspect_token, handle, token, ctypes.byref(active), ctypes.byref(out))
+            _call(_api.vf_introspect_token, handle, token, ctypes.byref(active), ctypes.byref(out))
         finally:
             self._end_call()
-        if not out:  # the library gives details only for an active token
+        if not out.value:  # the library gives details only for an active token
             return None
-        details = _token_from(out)  # copies and frees it, whatever active says
+        details = _token_from(out.value)  # copies and frees it, whatever active says
         return details if active.value else None
 
     def revoke_many(
@@ -1014,11 +1024,11 @@ class Client(_Owned):
                 local_errors[i] = e
         c_tokens = (_c_str * count)(*encoded)
         statuses = (_c_status * count)()
-        errors = (_ErrorP * count)()  # zero-filled: NULL until written
+        errors = (_Handle * count)()  # zero-filled: NULL until written
         handle = self._begin_call()
         try:
             # count 0 still goes to C: it checks the client and parallelism.
-            _call(_lib.vf_revoke_tokens, handle, c_tokens, count, parallelism, statuses, errors)
+            _call(_api.vf_revoke_tokens, handle, c_tokens, count, parallelism, statuses, errors)
         finally:
             self._end_call()
 
@@ -1027,7 +1037,7 @@ class Client(_Owned):
             status = statuses[i]
             error: Optional[VoucherifyError] = None
             if status == Status.OK:
-                _lib.vf_error_free(errors[i])  # NULL by contract; freed to be safe
+                _api.vf_error_free(errors[i])  # NULL by contract; freed to be safe
             else:
                 error = _error_from(status, errors[i])  # frees it
             if i in local_errors:
@@ -1086,36 +1096,36 @@ class TokenSource(_Owned):
         if not 0 <= refresh_margin_s * 1000 <= 0xFFFF_FFFF:  # also refuses NaN
             raise _invalid("refresh_margin_s", f"{refresh_margin_s} is out of range")
         margin_ms = round(refresh_margin_s * 1000)
-        self._init_owned(_lib.vf_token_source_free)
+        self._init_owned(_api.vf_token_source_free)
 
-        source = _SourceP()
+        source = _Handle()
         client_handle = client._begin_call()
         try:
-            _call(_lib.vf_token_source_new, client_handle, scope_c, ctypes.byref(source))
+            _call(_api.vf_token_source_new, client_handle, scope_c, ctypes.byref(source))
         finally:
             client._end_call()
         try:
             # The setters must run before the source is shared: here, still private.
-            _call(_lib.vf_token_source_set_refresh_margin_ms, source, margin_ms)
-            _call(_lib.vf_token_source_set_revoke_on_free, source, bool(revoke_on_close))
+            _call(_api.vf_token_source_set_refresh_margin_ms, source, margin_ms)
+            _call(_api.vf_token_source_set_revoke_on_free, source, bool(revoke_on_close))
         except BaseException:
-            _lib.vf_token_source_free(source)  # has minted nothing: no request
+            _api.vf_token_source_free(source)  # has minted nothing: no request
             raise
-        self._handle = source
+        self._handle = source.value
 
     def access_token(self) -> str:
         """A valid access token, minted or renewed if needed. Do not log it."""
-        return self._owned_string(_lib.vf_token_source_access_token)
+        return self._owned_string(_api.vf_token_source_access_token)
 
     def authorization(self) -> str:
         """The ``Authorization`` header value: ``"Bearer <token>"``."""
-        return self._owned_string(_lib.vf_token_source_authorization)
+        return self._owned_string(_api.vf_token_source_authorization)
 
     def refresh(self) -> None:
         """Mints a new token now: call it when a request with the current one got 401."""
         handle = self._begin_call()
         try:
-            _call(_lib.vf_token_source_refresh, handle)
+            _call(_api.vf_token_source_refresh, handle)
         finally:
             self._end_call()
 

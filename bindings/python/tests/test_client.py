@@ -38,10 +38,28 @@ def test_every_header_function_is_declared() -> None:
     declared = {name for name, _, _ in vf._SIGNATURES}
     assert names <= declared, f"not declared in the binding: {sorted(names - declared)}"
     for name in names:
-        assert getattr(vf._lib, name).argtypes is not None, name
+        assert getattr(vf._api, name).argtypes is not None, name
     # Functions returning pointers must not keep ctypes' default int.
     for name in ("vf_version", "vf_status_str", "vf_error_message", "vf_config_new"):
-        assert getattr(vf._lib, name).restype is not vf.ctypes.c_int, name
+        assert getattr(vf._api, name).restype is not vf.ctypes.c_int, name
+
+
+def test_only_in_memory_accessors_hold_the_gil() -> None:
+    # Anything that may send a request or wait must release the GIL, or every
+    # other thread stops while it runs; only reading or freeing a vf_error or
+    # vf_token (and static strings) keeps it, to save the release/re-take.
+    def holds_gil(name: str) -> bool:
+        return bool(getattr(vf._api, name)._flags_ & vf.ctypes._FUNCFLAG_PYTHONAPI)
+
+    holding = {name for name, _, _ in vf._SIGNATURES if holds_gil(name)}
+    accessors = {
+        name for name, _, _ in vf._SIGNATURES
+        if name.startswith(("vf_error_", "vf_token_")) and not name.startswith("vf_token_source_")
+    }
+    assert holding == accessors | {"vf_version", "vf_status_str", "vf_string_free"}
+    for name in ("vf_revoke_token", "vf_revoke_tokens", "vf_generate_token", "vf_client_free",
+                 "vf_token_source_free", "vf_token_source_access_token", "vf_client_new"):
+        assert not holds_gil(name), name
 
 
 def test_version_matches_header() -> None:
@@ -371,12 +389,14 @@ def test_threads_share_one_client(standin: StandIn, client: vf.Client) -> None:
 
 def test_close_waits_for_calls_in_progress(standin: StandIn) -> None:
     client = make_client(standin, timeout_ms=300)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        hanging = pool.submit(client.revoke, "fault-hang")
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        hanging = [pool.submit(client.revoke, "fault-hang") for _ in range(2)]
         time.sleep(0.05)
-        client.close()  # must not free the client under the running call
-        with pytest.raises(vf.RequestTimeoutError):
-            hanging.result()
+        client.close()  # must not free the client under the running calls
+        assert all(call.done() for call in hanging)  # it returned only after they ended
+        for call in hanging:
+            with pytest.raises(vf.RequestTimeoutError):
+                call.result()
     assert client.closed
 
 
