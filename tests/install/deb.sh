@@ -59,7 +59,7 @@ echo "  libvoucherify0 shlibs: $shlibs"
 
 for deb in "$runtime" "$dev"; do dpkg-deb -x "$deb" "$VF_DEBROOT"; done
 lib=$VF_DEBROOT/usr/lib/$ma
-readelf -d "$lib/$VF_REALNAME" | grep -q "Library soname: \[$VF_SONAME\]" || fail "$VF_REALNAME lacks SONAME $VF_SONAME"
+grep -q "Library soname: \[$VF_SONAME\]" <<<"$(readelf -d "$lib/$VF_REALNAME")" || fail "$VF_REALNAME lacks SONAME $VF_SONAME"
 
 echo "== pkg-config from the unpacked packages"
 export PKG_CONFIG_LIBDIR=$lib/pkgconfig PKG_CONFIG_PATH= PKG_CONFIG_SYSROOT_DIR=$VF_DEBROOT
@@ -69,7 +69,7 @@ libs=$(pkg-config --libs voucherify)
 echo "  --cflags: $cflags"
 echo "  --libs:   $libs"
 cc -std=c99 -Wall -Wextra -Werror bindings/c/revoke_token.c $cflags $libs -o "$out/revoke_deb"
-readelf -d "$out/revoke_deb" | grep -q "Shared library: \[$VF_SONAME\]" || fail "revoke_deb does not need $VF_SONAME"
+grep -q "Shared library: \[$VF_SONAME\]" <<<"$(readelf -d "$out/revoke_deb")" || fail "revoke_deb does not need $VF_SONAME"
 
 echo "== against the stand-in"
 export VF_TEST_LIB=$lib VF_TEST_BIN=$out/revoke_deb
@@ -77,7 +77,7 @@ scripts/with-standin -- bash -c '
   set -euo pipefail
   export VOUCHERIFY_API_URL=$VF_STANDIN_URL VOUCHERIFY_APP_ID=$VF_STANDIN_APP_ID VOUCHERIFY_SECRET_KEY=$VF_STANDIN_SECRET_KEY
   export LD_LIBRARY_PATH=$VF_TEST_LIB
-  ldd "$VF_TEST_BIN" | grep -q "libvoucherify.so.0 => $VF_TEST_LIB/libvoucherify.so.0 " \
+  grep -q "libvoucherify.so.0 => $VF_TEST_LIB/libvoucherify.so.0 " <<<"$(ldd "$VF_TEST_BIN")" \
     || { ldd "$VF_TEST_BIN" >&2; echo "FAIL: revoke_deb does not load the packaged library" >&2; exit 1; }
   token=$(curl -sf -X POST "$VF_STANDIN_URL/_standin/mint" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"access_token\"])")
   result=$("$VF_TEST_BIN" "$token") || { echo "FAIL: revoke_deb exited $? on a fresh token" >&2; exit 1; }

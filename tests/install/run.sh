@@ -38,7 +38,7 @@ python_files=$(echo "$everything" | grep "^$VF_PREFIX/lib/python3[.0-9]*/site-pa
 actual=$(echo "$everything" | grep -v "^$VF_PREFIX/lib/python3[.0-9]*/site-packages/")
 [ "$expected" = "$actual" ] || { diff <(echo "$expected") <(echo "$actual") >&2; fail "installed files differ from the expected list"; }
 for f in libvoucherify/__init__.py libvoucherify/py.typed; do
-  echo "$python_files" | grep -q "/site-packages/$f\$" || fail "the Python binding's $f is not installed"
+  grep -q "/site-packages/$f\$" <<<"$python_files" || fail "the Python binding's $f is not installed"
 done
 echo "$everything" | sed 's/^/  /'
 tests/install/symbols.sh "$lib/$VF_REALNAME" "$inc/voucherify.h" "$VF_SONAME"
@@ -57,8 +57,8 @@ cc -std=c99 -Wall -Wextra -Werror bindings/c/revoke_token.c $cflags $libs -o "$o
 # Static: the same flags, with the archive instead of the shared library.
 cc -std=c99 -Wall -Wextra -Werror bindings/c/revoke_token.c $cflags \
   ${static_libs/-lvoucherify/-l:libvoucherify.a} -o "$out/revoke_pkgconfig_static"
-readelf -d "$out/revoke_pkgconfig" | grep -q "Shared library: \[$VF_SONAME\]" || fail "revoke_pkgconfig does not need $VF_SONAME"
-if readelf -d "$out/revoke_pkgconfig_static" | grep -q 'libvoucherify'; then fail "revoke_pkgconfig_static needs a shared libvoucherify"; fi
+grep -q "Shared library: \[$VF_SONAME\]" <<<"$(readelf -d "$out/revoke_pkgconfig")" || fail "revoke_pkgconfig does not need $VF_SONAME"
+if grep -q 'libvoucherify' <<<"$(readelf -d "$out/revoke_pkgconfig_static")"; then fail "revoke_pkgconfig_static needs a shared libvoucherify"; fi
 
 echo "== CMake"
 cmake -S tests/install/cmake -B "$out/cmake" -DCMAKE_PREFIX_PATH="$VF_STAGE$VF_PREFIX" -DCMAKE_BUILD_TYPE=Release \
@@ -66,8 +66,8 @@ cmake -S tests/install/cmake -B "$out/cmake" -DCMAKE_PREFIX_PATH="$VF_STAGE$VF_P
 grep -- '-- voucherify' "$out/cmake.log" | sed 's/^/  /'
 grep -q -- "-- voucherify $VF_VERSION from $lib/cmake/voucherify" "$out/cmake.log" || fail "find_package found another voucherify"
 cmake --build "$out/cmake" >>"$out/cmake.log" 2>&1 || { cat "$out/cmake.log" >&2; fail "cmake build"; }
-readelf -d "$out/cmake/revoke_shared" | grep -q "Shared library: \[$VF_SONAME\]" || fail "revoke_shared does not need $VF_SONAME"
-if readelf -d "$out/cmake/revoke_static" | grep -q 'libvoucherify'; then fail "revoke_static needs a shared libvoucherify"; fi
+grep -q "Shared library: \[$VF_SONAME\]" <<<"$(readelf -d "$out/cmake/revoke_shared")" || fail "revoke_shared does not need $VF_SONAME"
+if grep -q 'libvoucherify' <<<"$(readelf -d "$out/cmake/revoke_static")"; then fail "revoke_static needs a shared libvoucherify"; fi
 
 echo "== against the stand-in"
 export VF_TEST_LIB=$lib VF_TEST_OUT=$out
@@ -79,8 +79,11 @@ scripts/with-standin -- bash -c '
   for prog in revoke_pkgconfig revoke_pkgconfig_static cmake/revoke_shared cmake/revoke_static; do
     bin=$VF_TEST_OUT/$prog
     # The shared ones must load the staged library, not a build tree copy.
-    if ldd "$bin" | grep -q libvoucherify; then
-      ldd "$bin" | grep -q "libvoucherify.so.0 => $VF_TEST_LIB/libvoucherify.so.0 " || { ldd "$bin" >&2; echo "FAIL: $prog loads another libvoucherify" >&2; exit 1; }
+    # ldd is read whole first: `ldd | grep -q` under pipefail fails at random
+    # when grep stops reading early and ldd gets SIGPIPE.
+    deps=$(ldd "$bin")
+    if grep -q libvoucherify <<<"$deps"; then
+      grep -q "libvoucherify.so.0 => $VF_TEST_LIB/libvoucherify.so.0 " <<<"$deps" || { echo "$deps" >&2; echo "FAIL: $prog loads another libvoucherify" >&2; exit 1; }
     fi
     token=$(mint)
     first=$("$bin" "$token") || { echo "FAIL: $prog exited $? on a fresh token" >&2; exit 1; }

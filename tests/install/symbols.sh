@@ -28,6 +28,6 @@ extra=$(comm -13 "$tmp/declared.c" "$tmp/exported")
 [ -z "$extra" ] || { echo "FAIL: exported by $lib but not declared in $header:" >&2; echo "$extra" | sed 's/^/  /' >&2; status=1; }
 notfunc=$(awk '$1 != "T" { print "  " $2 " (nm type " $1 ")" }' "$tmp/exported.typed")
 [ -z "$notfunc" ] || { echo "FAIL: exports that are not functions in .text:" >&2; echo "$notfunc" >&2; status=1; }
-readelf -d "$lib" | grep -q "Library soname: \[$soname\]" || { echo "FAIL: $lib has no SONAME $soname" >&2; status=1; }
+grep -q "Library soname: \[$soname\]" <<<"$(readelf -d "$lib")" || { echo "FAIL: $lib has no SONAME $soname" >&2; status=1; }
 [ "$status" = 0 ] && echo "symbols: $lib exports exactly the $(wc -l <"$tmp/declared.c") functions of $header (SONAME $soname)"
 exit "$status"
