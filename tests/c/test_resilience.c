@@ -328,6 +328,45 @@ static void test_retries_respect_timeout(void)
     vf_client_free(client);
 }
 
+/*
+ * The network faults, each once through the C API, so that valgrind and
+ * the sanitizers watch their error paths too: resets before and during the
+ * answer, a body trickled past the deadline, huge and endless bodies.
+ */
+static void test_network_faults(void)
+{
+    static const struct {
+        const char *token;
+        vf_status want;
+        int http;
+    } faults[] = {
+        {"fault-reset", VF_STATUS_CONNECTION_FAILED, 0},
+        {"fault-reset-mid-body", VF_STATUS_CONNECTION_FAILED, 200},
+        {"fault-trickle", VF_STATUS_TIMEOUT, -1},
+        {"fault-huge-body", VF_STATUS_UNEXPECTED_RESPONSE, 500},
+        {"fault-endless-body", VF_STATUS_UNEXPECTED_RESPONSE, 500},
+    };
+    vf_config *cfg = standin_config();
+    vf_client *client;
+    vf_error *err = NULL;
+    size_t i;
+
+    CHECK_STATUS(vf_config_set_max_attempts(cfg, 1, NULL), VF_STATUS_OK);
+    /* The trickled body takes ~20 s in all: the deadline must cut it. */
+    CHECK_STATUS(vf_config_set_timeout_ms(cfg, 1500, NULL), VF_STATUS_OK);
+    client = client_from(cfg);
+    if (client == NULL)
+        return;
+    for (i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+        double start = now_ms();
+        CHECK_ERROR(vf_revoke_token(client, faults[i].token, &err), err, faults[i].want, faults[i].http,
+                    faults[i].token);
+        if (!CHECK(now_ms() - start < 5000.0))
+            fprintf(stderr, "    %s took %.0f ms\n", faults[i].token, now_ms() - start);
+    }
+    vf_client_free(client);
+}
+
 int main(void)
 {
     if (!standin_init())
@@ -346,5 +385,6 @@ int main(void)
     test_client_rate_limit();
     test_retries_recover();
     test_retries_respect_timeout();
+    test_network_faults();
     return test_summary();
 }
