@@ -40,6 +40,9 @@ pub struct Options {
     /// Serve HTTPS with a certificate for 127.0.0.1 and localhost, signed by a CA
     /// made for this stand-in (see [`StandIn::ca_pem`]).
     pub tls: bool,
+    /// Wait this long before answering each `/v1/` request, like a server
+    /// across a network (benchmarks of parallel calls); 0 answers at once.
+    pub latency_ms: u64,
 }
 
 impl Default for Options {
@@ -50,6 +53,7 @@ impl Default for Options {
             token_lifetime_secs: 900,
             port: 0,
             tls: false,
+            latency_ms: 0,
         }
     }
 }

@@ -9,7 +9,8 @@ use std::process::ExitCode;
 use vf_standin::{Options, StandIn};
 
 const USAGE: &str = "usage: vf-standin [--port N] [--app-id ID] [--secret-key KEY] \
-[--token-lifetime SECS] [--exit-on-stdin-eof] [--tls [--ca-out PATH]]
+[--token-lifetime SECS] [--latency-ms MS] [--exit-on-stdin-eof] [--tls [--ca-out PATH]]
+  --latency-ms delays every /v1/ answer, like a server across a network.
   --tls serves HTTPS with a certificate from a fresh CA; --ca-out writes that CA's PEM
   to PATH before the URL line is printed.
   --app-id and --secret-key default to $VF_STANDIN_APP_ID / $VF_STANDIN_SECRET_KEY,
@@ -42,6 +43,7 @@ fn parse_args() -> Result<Args, String> {
                 options.token_lifetime_secs =
                     value()?.parse().map_err(|_| "bad --token-lifetime")?
             }
+            "--latency-ms" => options.latency_ms = value()?.parse().map_err(|_| "bad --latency-ms")?,
             "--exit-on-stdin-eof" => exit_on_stdin_eof = true,
             "--tls" => options.tls = true,
             "--ca-out" => ca_out = Some(value()?),

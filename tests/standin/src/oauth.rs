@@ -122,6 +122,9 @@ pub(crate) async fn handle(
         body: body.to_vec(),
     });
     let rate = shared.take_rate();
+    if !shared.latency.is_zero() {
+        tokio::time::sleep(shared.latency).await;
+    }
 
     let scripted = if uri.path().starts_with("/v1/oauth/") {
         shared.pop_fault()

@@ -43,6 +43,7 @@ pub(crate) struct Shared {
     pub app_id: String,
     pub secret_key: String,
     pub lifetime_secs: u64,
+    pub latency: Duration,
     /// One client id per stand-in, like one API key on the live service.
     pub client_id: String,
     /// TCP connections accepted, never reset.
@@ -66,6 +67,7 @@ impl Shared {
             app_id: options.app_id.clone(),
             secret_key: options.secret_key.clone(),
             lifetime_secs: options.token_lifetime_secs,
+            latency: Duration::from_millis(options.latency_ms),
             client_id: format!("cl_{}", random_alphanumeric(18)),
             connections: AtomicUsize::new(0),
             inner: Mutex::new(Inner::default()),
