@@ -37,6 +37,8 @@ test: test-rust test-c test-python test-install test-cpp test-python-package ben
 # Unit and integration tests of the library and the stand-in, including the
 # header freshness check (tests/header.rs) and the panic-boundary scan.
 test-rust:
+	$(CARGO) fmt --all --check
+	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
 	$(CARGO) test --workspace
 	@# A forced panic through the real exports (a feature of test builds only).
 	$(CARGO) test --features test-panic --test ffi_panic

@@ -18,7 +18,11 @@ fn every_export_runs_inside_the_panic_boundary() {
             }
             exports += 1;
             let name = line.split("fn ").nth(1).unwrap().split('(').next().unwrap();
-            assert!(name.starts_with("vf_"), "{}: {name} lacks the vf_ prefix", path.display());
+            assert!(
+                name.starts_with("vf_"),
+                "{}: {name} lacks the vf_ prefix",
+                path.display()
+            );
             assert_eq!(lines[i - 1].trim(), "#[no_mangle]", "{name} is not #[no_mangle]");
             // The body: from the line after the signature's `{` to the first
             // statement, skipping SAFETY comments.
@@ -29,7 +33,9 @@ fn every_export_runs_inside_the_panic_boundary() {
                 .find(|l| !l.starts_with("//"))
                 .unwrap();
             assert!(
-                ["boundary(", "boundary_value(", "field("].iter().any(|b| first.starts_with(b)),
+                ["boundary(", "boundary_value(", "field("]
+                    .iter()
+                    .any(|b| first.starts_with(b)),
                 "{name} does not start with the panic boundary: {first}"
             );
         }

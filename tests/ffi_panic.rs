@@ -7,7 +7,9 @@ use std::ffi::{CStr, CString};
 use std::ptr;
 
 use voucherify::ffi::client::{vf_client_free, vf_client_new, vf_revoke_token, vf_revoke_tokens};
-use voucherify::ffi::config::{vf_config_free, vf_config_new, vf_config_set_app_id, vf_config_set_base_url, vf_config_set_secret_key};
+use voucherify::ffi::config::{
+    vf_config_free, vf_config_new, vf_config_set_app_id, vf_config_set_base_url, vf_config_set_secret_key,
+};
 use voucherify::ffi::error::{vf_error_free, vf_error_message, vf_error_status};
 use voucherify::ffi::vf_client;
 use voucherify::Status;
@@ -57,7 +59,15 @@ fn a_panic_in_a_bulk_worker_is_that_tokens_outcome() {
     let pointers: Vec<_> = tokens.iter().map(|t| t.as_ptr()).collect();
     let mut statuses = [Status::Ok; 2];
     unsafe {
-        let status = vf_revoke_tokens(client, pointers.as_ptr(), 2, 1, statuses.as_mut_ptr(), ptr::null_mut(), ptr::null_mut());
+        let status = vf_revoke_tokens(
+            client,
+            pointers.as_ptr(),
+            2,
+            1,
+            statuses.as_mut_ptr(),
+            ptr::null_mut(),
+            ptr::null_mut(),
+        );
         assert_eq!(status, Status::Ok);
         assert_eq!(statuses, [Status::Panic, Status::InvalidArgument]);
         vf_client_free(client);

@@ -26,7 +26,10 @@ fn committed_header_is_current() {
         std::fs::write(&path, &fresh).unwrap();
     }
     let committed = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(committed == fresh, "include/voucherify.h is stale: run `make header` and commit it");
+    assert!(
+        committed == fresh,
+        "include/voucherify.h is stale: run `make header` and commit it"
+    );
 }
 
 #[test]
@@ -34,8 +37,14 @@ fn header_version_macros_match_cargo_toml() {
     let header = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("include/voucherify.h")).unwrap();
     let version = env!("CARGO_PKG_VERSION");
     let parts: Vec<&str> = version.split('.').collect();
-    assert!(header.contains(&format!("#define VF_VERSION \"{version}\"")), "VF_VERSION != {version}");
+    assert!(
+        header.contains(&format!("#define VF_VERSION \"{version}\"")),
+        "VF_VERSION != {version}"
+    );
     for (name, value) in ["MAJOR", "MINOR", "PATCH"].iter().zip(parts) {
-        assert!(header.contains(&format!("#define VF_VERSION_{name} {value}\n")), "VF_VERSION_{name} != {value}");
+        assert!(
+            header.contains(&format!("#define VF_VERSION_{name} {value}\n")),
+            "VF_VERSION_{name} != {value}"
+        );
     }
 }

@@ -11,7 +11,10 @@ use vf_standin::{Fault, Options, StandIn};
 use voucherify::{Client, Introspection, Status, TokenSource};
 
 fn standin_with_lifetime(secs: u64) -> StandIn {
-    common::standin(Options { token_lifetime_secs: secs, ..Options::default() })
+    common::standin(Options {
+        token_lifetime_secs: secs,
+        ..Options::default()
+    })
 }
 
 fn client_for(server: &StandIn) -> Arc<Client> {
@@ -47,8 +50,14 @@ fn generate_introspect_revoke_introspect() {
         Introspection::Inactive => panic!("a new token is active"),
     }
     client.revoke_token(&token.access_token).unwrap();
-    assert_eq!(client.introspect_token(&token.access_token).unwrap(), Introspection::Inactive);
-    assert_eq!(client.introspect_token("never-issued").unwrap(), Introspection::Inactive);
+    assert_eq!(
+        client.introspect_token(&token.access_token).unwrap(),
+        Introspection::Inactive
+    );
+    assert_eq!(
+        client.introspect_token("never-issued").unwrap(),
+        Introspection::Inactive
+    );
 }
 
 #[test]
@@ -90,7 +99,10 @@ fn token_source_refreshes_before_expiry() {
     std::thread::sleep(Duration::from_millis(2200));
     let second = source.token().unwrap();
     assert_ne!(first.access_token, second.access_token);
-    assert!(matches!(client.introspect_token(&second.access_token).unwrap(), Introspection::Active(_)));
+    assert!(matches!(
+        client.introspect_token(&second.access_token).unwrap(),
+        Introspection::Active(_)
+    ));
     assert_eq!(count(&server, GENERATE), 2);
 }
 
@@ -149,11 +161,31 @@ fn a_failed_refresh_hands_out_the_still_valid_token() {
     source.set_refresh_margin(Duration::from_secs(2));
     let first = source.token().unwrap();
     std::thread::sleep(Duration::from_millis(2300));
-    server.push_faults(vec![Fault::Respond { status: 503, headers: vec![], body: String::new() }]);
-    assert_eq!(source.token().unwrap().access_token, first.access_token, "due but valid: kept");
-    assert_ne!(source.token().unwrap().access_token, first.access_token, "next call refreshes");
-    server.push_faults(vec![Fault::Respond { status: 503, headers: vec![], body: String::new() }]);
-    assert_eq!(source.refresh().unwrap_err().status, Status::ServerError, "a forced refresh reports failure");
+    server.push_faults(vec![Fault::Respond {
+        status: 503,
+        headers: vec![],
+        body: String::new(),
+    }]);
+    assert_eq!(
+        source.token().unwrap().access_token,
+        first.access_token,
+        "due but valid: kept"
+    );
+    assert_ne!(
+        source.token().unwrap().access_token,
+        first.access_token,
+        "next call refreshes"
+    );
+    server.push_faults(vec![Fault::Respond {
+        status: 503,
+        headers: vec![],
+        body: String::new(),
+    }]);
+    assert_eq!(
+        source.refresh().unwrap_err().status,
+        Status::ServerError,
+        "a forced refresh reports failure"
+    );
 }
 
 #[test]
@@ -163,13 +195,19 @@ fn dropping_the_source_revokes_its_token_unless_told_not_to() {
     let source = TokenSource::new(client.clone(), &["api"]).unwrap();
     let token = source.token().unwrap();
     drop(source);
-    assert_eq!(client.introspect_token(&token.access_token).unwrap(), Introspection::Inactive);
+    assert_eq!(
+        client.introspect_token(&token.access_token).unwrap(),
+        Introspection::Inactive
+    );
 
     let mut keep = TokenSource::new(client.clone(), &["api"]).unwrap();
     keep.set_revoke_on_drop(false);
     let kept = keep.token().unwrap();
     drop(keep);
-    assert!(matches!(client.introspect_token(&kept.access_token).unwrap(), Introspection::Active(_)));
+    assert!(matches!(
+        client.introspect_token(&kept.access_token).unwrap(),
+        Introspection::Active(_)
+    ));
 
     let unused = TokenSource::new(client, &["api"]).unwrap();
     let revokes = count(&server, REVOKE);
@@ -197,7 +235,11 @@ fn bulk_revoke_gives_one_outcome_per_token_in_order() {
                 _ if parallelism == 0 => None,
                 _ => Some(Status::TokenNotFound),
             };
-            assert_eq!(outcome.as_ref().err().map(|e| e.status), expected, "token {i}, parallelism {parallelism}");
+            assert_eq!(
+                outcome.as_ref().err().map(|e| e.status),
+                expected,
+                "token {i}, parallelism {parallelism}"
+            );
         }
     }
     assert!(client.revoke_tokens::<&str>(&[], 4).is_empty());

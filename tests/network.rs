@@ -25,15 +25,28 @@ fn reset_before_the_response_is_retried() {
 
     server.push_faults(vec![Fault::Reset]);
     let err = one_attempt(&server).revoke_token("t").unwrap_err();
-    assert_eq!((err.status, err.http_status), (Status::ConnectionFailed, 0), "{}", err.message);
+    assert_eq!(
+        (err.status, err.http_status),
+        (Status::ConnectionFailed, 0),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
 fn reset_during_the_body_is_a_connection_failure_with_the_status_seen() {
     let server = start(Options::default());
     server.push_faults(vec![Fault::ResetMidBody]);
-    let err = Client::new(&config_for(&server)).unwrap().revoke_token("t").unwrap_err();
-    assert_eq!((err.status, err.http_status), (Status::ConnectionFailed, 200), "{}", err.message);
+    let err = Client::new(&config_for(&server))
+        .unwrap()
+        .revoke_token("t")
+        .unwrap_err();
+    assert_eq!(
+        (err.status, err.http_status),
+        (Status::ConnectionFailed, 200),
+        "{}",
+        err.message
+    );
     assert_eq!(err.attempts, 1, "an answer had begun: not repeated");
 }
 
@@ -48,7 +61,10 @@ fn a_trickled_body_stops_at_the_deadline() {
     let err = client.revoke_token("t").unwrap_err();
     let took = started.elapsed();
     assert_eq!(err.status, Status::Timeout, "{}", err.message);
-    assert!(took >= Duration::from_millis(490) && took < Duration::from_millis(800), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(490) && took < Duration::from_millis(800),
+        "{took:?}"
+    );
 }
 
 #[test]
@@ -59,8 +75,16 @@ fn huge_and_endless_bodies_are_read_with_a_bound() {
         server.push_faults(vec![fault]);
         let started = Instant::now();
         let err = client.revoke_token("t").unwrap_err();
-        assert_eq!((err.status, err.http_status), (Status::UnexpectedResponse, 500), "{}", err.message);
-        assert!(started.elapsed() < Duration::from_secs(2), "stopped at the bound, not the end");
+        assert_eq!(
+            (err.status, err.http_status),
+            (Status::UnexpectedResponse, 500),
+            "{}",
+            err.message
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "stopped at the bound, not the end"
+        );
     }
 }
 
@@ -68,8 +92,16 @@ fn huge_and_endless_bodies_are_read_with_a_bound() {
 fn a_connection_closed_without_an_answer_is_retried_then_reported() {
     let server = start(Options::default());
     server.push_faults(vec![Fault::Close, Fault::Close, Fault::Close]);
-    let err = Client::new(&config_for(&server)).unwrap().revoke_token("t").unwrap_err();
-    assert_eq!((err.status, err.attempts), (Status::ConnectionFailed, 3), "{}", err.message);
+    let err = Client::new(&config_for(&server))
+        .unwrap()
+        .revoke_token("t")
+        .unwrap_err();
+    assert_eq!(
+        (err.status, err.attempts),
+        (Status::ConnectionFailed, 3),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
@@ -99,7 +131,10 @@ fn calls_reuse_one_kept_alive_connection() {
 
 #[test]
 fn tls_with_an_extra_ca_file_is_trusted_and_verified() {
-    let server = start(Options { tls: true, ..Options::default() });
+    let server = start(Options {
+        tls: true,
+        ..Options::default()
+    });
     let dir = std::env::temp_dir().join(format!("vf-ca-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let ca = dir.join("ca.pem");
@@ -111,22 +146,32 @@ fn tls_with_an_extra_ca_file_is_trusted_and_verified() {
     assert!(err.message.contains("certificate"), "{}", err.message);
     let mut config = config_for(&server);
     config.set_tls_roots(TlsRoots::Mozilla);
-    assert_eq!(Client::new(&config).unwrap().revoke_token("t").unwrap_err().status, Status::TlsError);
+    assert_eq!(
+        Client::new(&config).unwrap().revoke_token("t").unwrap_err().status,
+        Status::TlsError
+    );
 
     // With the CA file added to either store, the same server is trusted.
     for roots in [TlsRoots::System, TlsRoots::Mozilla] {
         let mut config = config_for(&server);
         config.set_tls_roots(roots);
         config.set_ca_file(Some(ca.to_str().unwrap())).unwrap();
-        Client::new(&config).unwrap().revoke_token(&server.mint_token("api")).unwrap();
+        Client::new(&config)
+            .unwrap()
+            .revoke_token(&server.mint_token("api"))
+            .unwrap();
     }
 
     // A missing or empty CA file is refused when the client is built.
     let mut config = config_for(&server);
-    config.set_ca_file(Some(dir.join("missing.pem").to_str().unwrap())).unwrap();
+    config
+        .set_ca_file(Some(dir.join("missing.pem").to_str().unwrap()))
+        .unwrap();
     assert_eq!(Client::new(&config).unwrap_err().status, Status::InvalidArgument);
     std::fs::write(dir.join("empty.pem"), "").unwrap();
-    config.set_ca_file(Some(dir.join("empty.pem").to_str().unwrap())).unwrap();
+    config
+        .set_ca_file(Some(dir.join("empty.pem").to_str().unwrap()))
+        .unwrap();
     assert_eq!(Client::new(&config).unwrap_err().status, Status::InvalidArgument);
     std::fs::remove_dir_all(&dir).ok();
 }
@@ -136,14 +181,21 @@ fn requests_go_through_a_proxy_with_credentials() {
     let server = start(Options::default());
     let proxy = Proxy::start(Some(("proxyuser".into(), "pr0xy-pass".into()))).unwrap();
     let mut config = config_for(&server);
-    config.set_proxy(Some(&format!("http://proxyuser:pr0xy-pass@127.0.0.1:{}", proxy.port()))).unwrap();
-    Client::new(&config).unwrap().revoke_token(&server.mint_token("api")).unwrap();
+    config
+        .set_proxy(Some(&format!("http://proxyuser:pr0xy-pass@127.0.0.1:{}", proxy.port())))
+        .unwrap();
+    Client::new(&config)
+        .unwrap()
+        .revoke_token(&server.mint_token("api"))
+        .unwrap();
     let connects = proxy.connects();
     assert_eq!(connects.len(), 1);
     assert!(connects[0].authorized);
     assert_eq!(connects[0].target, format!("127.0.0.1:{}", server.port()));
 
-    config.set_proxy(Some(&format!("http://proxyuser:wrong-pass@127.0.0.1:{}", proxy.port()))).unwrap();
+    config
+        .set_proxy(Some(&format!("http://proxyuser:wrong-pass@127.0.0.1:{}", proxy.port())))
+        .unwrap();
     config.set_max_attempts(1).unwrap();
     let err = Client::new(&config).unwrap().revoke_token("t").unwrap_err();
     assert_eq!(err.status, Status::ConnectionFailed, "{}", err.message);
@@ -160,7 +212,11 @@ fn many_threads_share_one_client_through_a_burst_of_faults() {
     config.set_retry_base_delay_ms(1);
     let client = Client::new(&config).unwrap();
     let tokens: Vec<String> = (0..64).map(|_| server.mint_token("api")).collect();
-    server.push_faults((0..9).map(|i| if i % 2 == 0 { Fault::Reset } else { Fault::Close }).collect());
+    server.push_faults(
+        (0..9)
+            .map(|i| if i % 2 == 0 { Fault::Reset } else { Fault::Close })
+            .collect(),
+    );
     std::thread::scope(|scope| {
         for chunk in tokens.chunks(8) {
             let client = &client;

@@ -3,6 +3,7 @@
 //! put a control character on the wire, and reach the server exactly as
 //! given. Also runs the fuzz targets' checks over random inputs, a cheap
 //! stand-in for `scripts/fuzz` in every `cargo test`.
+#![allow(clippy::result_large_err)] // as in the library: Error is large on purpose
 
 use std::ffi::CString;
 use std::ptr::null_mut;
@@ -74,12 +75,21 @@ fn c_client() -> *mut vf_client {
 
 fn form(request: &RecordedRequest) -> Vec<(String, String)> {
     // Percent-encoded: nothing outside printable ASCII may be on the wire.
-    assert!(request.body.iter().all(|b| (0x21..0x7f).contains(b)), "raw bytes on the wire: {:?}", request.body);
+    assert!(
+        request.body.iter().all(|b| (0x21..0x7f).contains(b)),
+        "raw bytes on the wire: {:?}",
+        request.body
+    );
     serde_urlencoded::from_bytes(&request.body).expect("a form body")
 }
 
 fn header<'a>(request: &'a RecordedRequest, name: &str) -> &'a str {
-    request.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).unwrap_or_default()
+    request
+        .headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default()
 }
 
 /// Any string, weighted towards the interesting ones: printable ASCII,
@@ -94,7 +104,10 @@ fn text() -> impl Strategy<Value = String> {
 }
 
 fn config_cases(cases: u32) -> ProptestConfig {
-    ProptestConfig { cases, ..ProptestConfig::default() }
+    ProptestConfig {
+        cases,
+        ..ProptestConfig::default()
+    }
 }
 
 proptest! {

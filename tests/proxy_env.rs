@@ -17,10 +17,16 @@ fn proxy_variables_are_obeyed_only_when_asked() {
     config.set_secret_key(server.secret_key()).unwrap();
     config.set_base_url(&server.base_url()).unwrap();
 
-    Client::new(&config).unwrap().revoke_token(&server.mint_token("api")).unwrap();
+    Client::new(&config)
+        .unwrap()
+        .revoke_token(&server.mint_token("api"))
+        .unwrap();
     assert!(proxy.connects().is_empty(), "by default the environment is ignored");
 
     config.set_proxy_from_env(true);
-    Client::new(&config).unwrap().revoke_token(&server.mint_token("api")).unwrap();
+    Client::new(&config)
+        .unwrap()
+        .revoke_token(&server.mint_token("api"))
+        .unwrap();
     assert_eq!(proxy.connects().len(), 1);
 }

@@ -21,14 +21,23 @@ fn unavailable_twice_then_revoked() {
     server.push_faults(vec![respond(503, &[]), respond(503, &[])]);
     client.revoke_token(&token).unwrap();
     assert_eq!(server.request_count(), 3);
-    assert_eq!(client.revoke_token(&token).unwrap_err().status, Status::TokenNotFound, "really revoked");
+    assert_eq!(
+        client.revoke_token(&token).unwrap_err().status,
+        Status::TokenNotFound,
+        "really revoked"
+    );
 }
 
 #[test]
 fn attempts_are_bounded_and_reported() {
     let server = standin();
     let client = Client::new(&config_for(&server)).unwrap();
-    server.push_faults(vec![respond(503, &[]), respond(503, &[]), respond(503, &[]), respond(503, &[])]);
+    server.push_faults(vec![
+        respond(503, &[]),
+        respond(503, &[]),
+        respond(503, &[]),
+        respond(503, &[]),
+    ]);
     let err = client.revoke_token("t").unwrap_err();
     assert_eq!((err.status, err.attempts), (Status::ServerError, 3));
     assert!(err.message.ends_with("(after 3 attempts)"), "{}", err.message);
@@ -55,7 +64,10 @@ fn retry_after_is_honoured() {
     let started = Instant::now();
     client.revoke_token(&token).unwrap();
     let took = started.elapsed();
-    assert!(took >= Duration::from_millis(950) && took < Duration::from_millis(2500), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(950) && took < Duration::from_millis(2500),
+        "{took:?}"
+    );
 
     // As an HTTP date, two seconds from now (whole seconds: 1 to 2 s away).
     let at = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(2));
@@ -63,7 +75,10 @@ fn retry_after_is_honoured() {
     let started = Instant::now();
     client.revoke_token(&server.mint_token("api")).unwrap();
     let took = started.elapsed();
-    assert!(took >= Duration::from_millis(900) && took < Duration::from_millis(3000), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(900) && took < Duration::from_millis(3000),
+        "{took:?}"
+    );
 }
 
 #[test]
@@ -74,11 +89,20 @@ fn a_wait_past_the_deadline_is_not_slept() {
     let client = Client::new(&config).unwrap();
     server.push_faults(vec![respond(
         429,
-        &[("Retry-After", "30"), ("X-Rate-Limit-Limit", "100"), ("X-Rate-Limit-Remaining", "0"), ("X-Rate-Limit-Retry", "1900000000")],
+        &[
+            ("Retry-After", "30"),
+            ("X-Rate-Limit-Limit", "100"),
+            ("X-Rate-Limit-Remaining", "0"),
+            ("X-Rate-Limit-Retry", "1900000000"),
+        ],
     )]);
     let started = Instant::now();
     let err = client.revoke_token("t").unwrap_err();
-    assert!(started.elapsed() < Duration::from_millis(300), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(300),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!((err.status, err.attempts), (Status::RateLimited, 1));
     assert_eq!(err.rate_limit.retry_after, Some(30));
     assert_eq!(err.rate_limit.limit, Some(100));
@@ -133,7 +157,12 @@ fn refused_connections_are_retried_within_the_deadline() {
     config.set_base_url(&format!("http://127.0.0.1:{port}")).unwrap();
     config.set_retry_base_delay_ms(20);
     let err = Client::new(&config).unwrap().revoke_token("t").unwrap_err();
-    assert_eq!((err.status, err.attempts), (Status::ConnectionFailed, 3), "{}", err.message);
+    assert_eq!(
+        (err.status, err.attempts),
+        (Status::ConnectionFailed, 3),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
@@ -146,7 +175,10 @@ fn a_hung_server_fails_on_the_total_deadline_despite_retries() {
     let err = client.revoke_token("fault-hang").unwrap_err();
     let took = started.elapsed();
     assert_eq!(err.status, Status::Timeout, "{}", err.message);
-    assert!(took >= Duration::from_millis(390) && took < Duration::from_millis(700), "{took:?}");
+    assert!(
+        took >= Duration::from_millis(390) && took < Duration::from_millis(700),
+        "{took:?}"
+    );
 }
 
 #[test]
@@ -158,7 +190,14 @@ fn extra_headers_are_sent_but_cannot_touch_credentials() {
     let client = Client::new(&config).unwrap();
     client.revoke_token(&server.mint_token("api")).unwrap();
     let request = server.requests().pop().unwrap();
-    let values = |name: &str| request.headers.iter().filter(|(n, _)| n == name).map(|(_, v)| v.clone()).collect::<Vec<_>>();
+    let values = |name: &str| {
+        request
+            .headers
+            .iter()
+            .filter(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .collect::<Vec<_>>()
+    };
     assert_eq!(values("x-request-source"), ["incident-42"]);
     assert_eq!(values("x-app-token"), [server.secret_key()]);
 }
@@ -168,7 +207,9 @@ fn minting_is_retried_only_when_the_server_did_not_act() {
     let server = standin();
     let client = Client::new(&config_for(&server)).unwrap();
     server.push_faults(vec![respond(503, &[])]);
-    client.generate_token(&["api"]).expect("503: nothing was minted, so retry");
+    client
+        .generate_token(&["api"])
+        .expect("503: nothing was minted, so retry");
     assert_eq!(server.request_count(), 2);
     server.reset_log();
     // A gateway error may hide a minted token: a retry would mint a second.

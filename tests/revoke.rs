@@ -40,7 +40,12 @@ fn request_carries_credentials_form_body_and_identifying_headers() {
     let requests = server.requests();
     let request = requests.last().expect("one request");
     let header = |name: &str| {
-        request.headers.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str()).unwrap_or_default()
+        request
+            .headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
     };
     assert_eq!(request.method, "POST");
     assert_eq!(request.path, "/v1/oauth/token/revoke");
@@ -49,7 +54,10 @@ fn request_carries_credentials_form_body_and_identifying_headers() {
     assert_eq!(header("content-type"), "application/x-www-form-urlencoded");
     assert_eq!(header("accept"), "application/json");
     assert_eq!(header("x-voucherify-channel"), "ops-tool");
-    assert_eq!(header("user-agent"), format!("libvoucherify/{} billing/2.1", voucherify::core::VERSION));
+    assert_eq!(
+        header("user-agent"),
+        format!("libvoucherify/{} billing/2.1", voucherify::core::VERSION)
+    );
     let fields: Vec<(String, String)> = serde_urlencoded::from_bytes(&request.body).unwrap();
     assert_eq!(fields, vec![("access_token".to_owned(), odd.to_owned())]);
 }
@@ -87,7 +95,12 @@ fn http_answers_map_to_their_statuses() {
     ];
     for (token, status, http) in cases {
         let err = client.revoke_token(token).unwrap_err();
-        assert_eq!((err.status, err.http_status), (status, http), "{token}: {}", err.message);
+        assert_eq!(
+            (err.status, err.http_status),
+            (status, http),
+            "{token}: {}",
+            err.message
+        );
     }
 }
 
@@ -98,7 +111,11 @@ fn lenient_error_bodies() {
     let err = client.revoke_token("fault-status-429-stringcode").unwrap_err();
     assert_eq!(err.body.code, Some(429));
     assert!(err.body.request_id.is_some());
-    for token in ["fault-status-500-badjson", "fault-status-502-html", "fault-status-500-binary"] {
+    for token in [
+        "fault-status-500-badjson",
+        "fault-status-502-html",
+        "fault-status-500-binary",
+    ] {
         let err = client.revoke_token(token).unwrap_err();
         assert_eq!(err.status, Status::ServerError, "{token}");
         assert_eq!(err.body, Default::default(), "{token}");
@@ -120,7 +137,9 @@ fn tls_failure_is_its_own_status() {
     let server = standin();
     let mut config = single_attempt_config(&server);
     // The stand-in speaks plain HTTP: the TLS handshake cannot succeed.
-    config.set_base_url(&format!("https://127.0.0.1:{}", server.port())).unwrap();
+    config
+        .set_base_url(&format!("https://127.0.0.1:{}", server.port()))
+        .unwrap();
     let err = Client::new(&config).unwrap().revoke_token("t").unwrap_err();
     assert_eq!(err.status, Status::TlsError, "{}", err.message);
 }
@@ -129,7 +148,9 @@ fn tls_failure_is_its_own_status() {
 fn a_hostname_base_url_works() {
     let server = standin();
     let mut config = single_attempt_config(&server);
-    config.set_base_url(&format!("http://localhost:{}", server.port())).unwrap();
+    config
+        .set_base_url(&format!("http://localhost:{}", server.port()))
+        .unwrap();
     let client = Client::new(&config).unwrap();
     for _ in 0..3 {
         client.revoke_token(&server.mint_token("api")).unwrap();

@@ -35,7 +35,15 @@ enum Call {
 impl Call {
     fn nth(i: usize) -> Call {
         // Mostly good calls, with a fault in every other one or so.
-        [Call::Real, Call::Unavailable, Call::Real, Call::Broken, Call::Unknown, Call::Real, Call::Close][i % 7]
+        [
+            Call::Real,
+            Call::Unavailable,
+            Call::Real,
+            Call::Broken,
+            Call::Unknown,
+            Call::Real,
+            Call::Close,
+        ][i % 7]
     }
 
     fn expected(self) -> Result<(), Status> {
@@ -79,7 +87,10 @@ fn rss_bytes() -> u64 {
 
 #[test]
 fn sixteen_threads_through_faults_with_flat_memory() {
-    let calls: usize = std::env::var("VF_STRESS_CALLS").ok().and_then(|v| v.parse().ok()).unwrap_or(250);
+    let calls: usize = std::env::var("VF_STRESS_CALLS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(250);
     let server = StandIn::start(Options::default()).expect("stand-in starts");
     let mut config = Config::new();
     config.set_app_id(server.app_id()).unwrap();
@@ -125,5 +136,8 @@ fn sixteen_threads_through_faults_with_flat_memory() {
         .flat_map(|t| (0..per_round).map(move |i| Call::nth(t + i)))
         .filter(|c| matches!(c, Call::Unavailable | Call::Close))
         .count();
-    assert!(requests >= total && requests <= total + rounds * retried_per_round, "{requests} requests for {total} calls");
+    assert!(
+        requests >= total && requests <= total + rounds * retried_per_round,
+        "{requests} requests for {total} calls"
+    );
 }

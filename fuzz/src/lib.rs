@@ -27,7 +27,13 @@ const MAX_MESSAGE: usize = 6 * MAX_FIELD + 128;
 pub fn error_body(data: &[u8]) {
     let parsed = ApiErrorBody::parse(data);
     if let Some(body) = &parsed {
-        let fields = [&body.key, &body.message, &body.details, &body.request_id, &body.custom_message];
+        let fields = [
+            &body.key,
+            &body.message,
+            &body.details,
+            &body.request_id,
+            &body.custom_message,
+        ];
         for field in fields.into_iter().flatten() {
             assert!(field.len() <= MAX_FIELD, "a field of {} bytes was kept", field.len());
         }
@@ -38,7 +44,11 @@ pub fn error_body(data: &[u8]) {
     assert_ne!(status, Status::Ok);
     let error = Error::from_http(status, "revoke", http_status, data);
     assert_eq!((error.status, error.http_status), (status, http_status));
-    assert!(error.message.len() <= MAX_MESSAGE, "a message of {} bytes", error.message.len());
+    assert!(
+        error.message.len() <= MAX_MESSAGE,
+        "a message of {} bytes",
+        error.message.len()
+    );
     if parsed.is_none() {
         // Bytes that are not a JSON object never reach the message.
         let bare = format!("revoke: HTTP {http_status}");
@@ -58,7 +68,9 @@ pub fn config_inputs(data: &[u8]) {
         assert!(!config.is_null());
         let mut fields = data.split(|&b| b == 0);
         while let Some(field) = fields.next() {
-            let Some((&pick, arg)) = field.split_first() else { continue };
+            let Some((&pick, arg)) = field.split_first() else {
+                continue;
+            };
             let value = CString::new(arg).expect("split at NUL");
             let v = value.as_ptr();
             let mut err: *mut vf_error = null_mut();
@@ -73,7 +85,10 @@ pub fn config_inputs(data: &[u8]) {
                     // The value is the next field, so both halves are arbitrary.
                     let next = fields.next().unwrap_or_default();
                     let header_value = CString::new(next).expect("split at NUL");
-                    (vf_config_add_header(config, v, header_value.as_ptr(), e), vec![arg, next])
+                    (
+                        vf_config_add_header(config, v, header_value.as_ptr(), e),
+                        vec![arg, next],
+                    )
                 }
                 5 => (vf_config_set_base_url(config, v, e), vec![]),
                 6 => (vf_config_set_cluster(config, v, e), vec![]),
@@ -130,7 +145,9 @@ pub fn token_json(data: &[u8]) {
     // The input travels hex-encoded in the request itself, so the server
     // needs no shared state and calls may run on any thread.
     // A leading `h` keeps the value non-empty when the input is.
-    let hex: String = std::iter::once("h".to_owned()).chain(data.iter().map(|b| format!("{b:02x}"))).collect();
+    let hex: String = std::iter::once("h".to_owned())
+        .chain(data.iter().map(|b| format!("{b:02x}")))
+        .collect();
     match client.generate_token(&[&hex]) {
         Ok(token) => check_token(&token),
         Err(e) => check_parse_error(&e),
@@ -205,8 +222,13 @@ fn serve_echo(stream: TcpStream) {
         let form = String::from_utf8_lossy(&form);
         let value = form.rsplit('=').next().unwrap_or_default();
         let hex = value.strip_prefix('h').unwrap_or_default();
-        let body: Vec<u8> = (0..hex.len() / 2).filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok()).collect();
-        let head = format!("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n", body.len());
+        let body: Vec<u8> = (0..hex.len() / 2)
+            .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
+            .collect();
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
         // One write: head and body in separate segments meet Nagle's delay.
         if writer.write_all(&[head.as_bytes(), &body].concat()).is_err() {
             return;

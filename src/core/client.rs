@@ -25,7 +25,9 @@ pub struct Client {
 impl Client {
     /// Builds a client from a configuration, which it copies.
     pub fn new(config: &Config) -> Result<Client, Error> {
-        Ok(Client { transport: Transport::new(config)? })
+        Ok(Client {
+            transport: Transport::new(config)?,
+        })
     }
 
     /// Revokes an access token. `Ok` on 204; a 404 (the token is unknown,
@@ -39,7 +41,9 @@ impl Client {
         if access_token == "vf-test-panic" {
             panic!("forced by the test-panic feature");
         }
-        let answer = self.transport.post_form(Endpoint::Revoke, &[("access_token", access_token)], true)?;
+        let answer = self
+            .transport
+            .post_form(Endpoint::Revoke, &[("access_token", access_token)], true)?;
         match answer.status {
             // 204 is documented; a proxy that rewrites it still means success.
             200..=299 => Ok(()),
@@ -89,7 +93,9 @@ impl Client {
     /// is `Ok(Introspection::Inactive)`, not an error.
     pub fn introspect_token(&self, access_token: &str) -> Result<Introspection, Error> {
         check_token(access_token)?;
-        let answer = self.transport.post_form(Endpoint::Introspect, &[("access_token", access_token)], true)?;
+        let answer = self
+            .transport
+            .post_form(Endpoint::Introspect, &[("access_token", access_token)], true)?;
         match answer.status {
             200 => parse_introspection(&answer.body, answer.received_at),
             status => Err(http_error(Status::for_http_status(status), "introspect", &answer)),

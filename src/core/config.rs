@@ -15,8 +15,7 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(10_000);
 /// Voucherify's load balancers cut a request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(30_000);
 /// The clusters of Voucherify's public API.
-pub const CLUSTERS: [&str; 6] =
-    ["api", "us1.api", "as1.api", "download", "us1.download", "as1.download"];
+pub const CLUSTERS: [&str; 6] = ["api", "us1.api", "as1.api", "download", "us1.download", "as1.download"];
 /// The base URL used when neither a cluster nor a base URL is set.
 pub const DEFAULT_BASE_URL: &str = "https://api.voucherify.io";
 /// Attempts per call by default: the first and two retries.
@@ -52,8 +51,15 @@ impl TlsRoots {
 
 /// Request headers a caller may not set: the credentials, and what the
 /// library itself controls.
-const RESERVED_HEADERS: [&str; 7] =
-    ["x-app-id", "x-app-token", "content-type", "content-length", "transfer-encoding", "host", "connection"];
+const RESERVED_HEADERS: [&str; 7] = [
+    "x-app-id",
+    "x-app-token",
+    "content-type",
+    "content-length",
+    "transfer-encoding",
+    "host",
+    "connection",
+];
 
 /// A string that is never shown: Debug prints `<redacted>`.
 #[derive(Clone, PartialEq, Eq)]
@@ -193,7 +199,9 @@ impl Config {
     /// Minting retries only what the server certainly did not act on.
     pub fn set_max_attempts(&mut self, attempts: u32) -> Result<(), Error> {
         if !(1..=MAX_ATTEMPTS).contains(&attempts) {
-            return Err(invalid(format!("the number of attempts must be from 1 to {MAX_ATTEMPTS}")));
+            return Err(invalid(format!(
+                "the number of attempts must be from 1 to {MAX_ATTEMPTS}"
+            )));
         }
         self.max_attempts = attempts;
         Ok(())
@@ -253,12 +261,16 @@ impl Config {
     /// headers or those the library sets itself.
     pub fn add_header(&mut self, name: &str, value: &str) -> Result<(), Error> {
         let valid_name = !name.is_empty()
-            && name.bytes().all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
         if !valid_name {
             return Err(invalid("the header name is empty or not a valid HTTP token"));
         }
         if RESERVED_HEADERS.contains(&name.to_ascii_lowercase().as_str()) {
-            return Err(invalid(format!("the header {name} is set by the library and cannot be replaced")));
+            return Err(invalid(format!(
+                "the header {name} is set by the library and cannot be replaced"
+            )));
         }
         check_header_value("header value", value, true)?;
         self.extra_headers.push((name.to_owned(), value.to_owned()));
@@ -280,12 +292,15 @@ impl Config {
             next.set_app_id(&v).map_err(|e| from_variable("VOUCHERIFY_APP_ID", e))?;
         }
         if let Some(v) = get("VOUCHERIFY_SECRET_KEY") {
-            next.set_secret_key(&v).map_err(|e| from_variable("VOUCHERIFY_SECRET_KEY", e))?;
+            next.set_secret_key(&v)
+                .map_err(|e| from_variable("VOUCHERIFY_SECRET_KEY", e))?;
         }
         if let Some(v) = get("VOUCHERIFY_API_URL") {
-            next.set_base_url(&v).map_err(|e| from_variable("VOUCHERIFY_API_URL", e))?;
+            next.set_base_url(&v)
+                .map_err(|e| from_variable("VOUCHERIFY_API_URL", e))?;
         } else if let Some(v) = get("VOUCHERIFY_CLUSTER") {
-            next.set_cluster(&v).map_err(|e| from_variable("VOUCHERIFY_CLUSTER", e))?;
+            next.set_cluster(&v)
+                .map_err(|e| from_variable("VOUCHERIFY_CLUSTER", e))?;
         }
         *self = next;
         Ok(())
@@ -315,7 +330,9 @@ pub(crate) fn parse_base_url(url: &str) -> Result<BaseUrl, Error> {
     } else if scheme_is("http://") {
         (false, &url["http://".len()..])
     } else {
-        return Err(invalid(format!("the base URL {url:?} must start with https:// or http://")));
+        return Err(invalid(format!(
+            "the base URL {url:?} must start with https:// or http://"
+        )));
     };
     if rest.contains(['?', '#']) {
         return Err(invalid("the base URL must not have a query or a fragment"));
@@ -323,18 +340,23 @@ pub(crate) fn parse_base_url(url: &str) -> Result<BaseUrl, Error> {
     let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
     if authority.contains('@') {
         // Credentials in a URL end up in logs; this library's go in headers.
-        return Err(invalid("the base URL must not contain user information (user:password@)"));
+        return Err(invalid(
+            "the base URL must not contain user information (user:password@)",
+        ));
     }
-    let host = host_of(authority)
-        .ok_or_else(|| invalid(format!("the base URL {url:?} has no valid host")))?;
-    let is_loopback = host.eq_ignore_ascii_case("localhost")
-        || host.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false);
+    let host = host_of(authority).ok_or_else(|| invalid(format!("the base URL {url:?} has no valid host")))?;
+    let is_loopback =
+        host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false);
     let full = format!("{}://{authority}{}", if is_https { "https" } else { "http" }, path);
     let normalized = full.trim_end_matches('/').to_owned();
     normalized
         .parse::<ureq::http::Uri>()
         .map_err(|_| invalid(format!("the base URL {url:?} is not a valid URL")))?;
-    Ok(BaseUrl { normalized, is_https, is_loopback })
+    Ok(BaseUrl {
+        normalized,
+        is_https,
+        is_loopback,
+    })
 }
 
 /// The host part of `host[:port]` or `[v6]:port`, if it is well formed.
@@ -410,19 +432,35 @@ mod tests {
         c.set_base_url("HTTPS://Acme.example").unwrap();
         assert_eq!(c.base_url(), "https://Acme.example");
         for bad in [
-            "ftp://x", "api.voucherify.io", "https://", "https://:80", "https://h:0",
-            "https://h:99999", "https://u:p@h", "https://h/?q=1", "https://h/#f",
-            "https://h\r\nX-Evil: 1", "https://h /x",
+            "ftp://x",
+            "api.voucherify.io",
+            "https://",
+            "https://:80",
+            "https://h:0",
+            "https://h:99999",
+            "https://u:p@h",
+            "https://h/?q=1",
+            "https://h/#f",
+            "https://h\r\nX-Evil: 1",
+            "https://h /x",
         ] {
-            assert_eq!(c.set_base_url(bad).unwrap_err().status, Status::InvalidArgument, "{bad}");
+            assert_eq!(
+                c.set_base_url(bad).unwrap_err().status,
+                Status::InvalidArgument,
+                "{bad}"
+            );
         }
     }
 
     #[test]
     fn loopback_is_recognised() {
         for (url, loopback) in [
-            ("http://127.0.0.1:1", true), ("http://127.9.9.9", true), ("http://localhost:5", true),
-            ("http://[::1]:5", true), ("http://10.0.0.1", false), ("http://example.com", false),
+            ("http://127.0.0.1:1", true),
+            ("http://127.9.9.9", true),
+            ("http://localhost:5", true),
+            ("http://[::1]:5", true),
+            ("http://10.0.0.1", false),
+            ("http://example.com", false),
         ] {
             assert_eq!(parse_base_url(url).unwrap().is_loopback, loopback, "{url}");
         }
@@ -444,11 +482,27 @@ mod tests {
     fn extra_headers_cannot_replace_credentials_or_inject() {
         let mut c = Config::new();
         c.add_header("X-Request-Source", "billing").unwrap();
-        for name in ["X-App-Token", "x-app-id", "Content-Type", "Host", "", "Bad Name", "a:b", "é"] {
-            assert_eq!(c.add_header(name, "v").unwrap_err().status, Status::InvalidArgument, "{name:?}");
+        for name in [
+            "X-App-Token",
+            "x-app-id",
+            "Content-Type",
+            "Host",
+            "",
+            "Bad Name",
+            "a:b",
+            "é",
+        ] {
+            assert_eq!(
+                c.add_header(name, "v").unwrap_err().status,
+                Status::InvalidArgument,
+                "{name:?}"
+            );
         }
         assert!(c.add_header("X-Ok", "a\r\nX-App-Token: evil").is_err());
-        assert_eq!(c.extra_headers, vec![("X-Request-Source".to_owned(), "billing".to_owned())]);
+        assert_eq!(
+            c.extra_headers,
+            vec![("X-Request-Source".to_owned(), "billing".to_owned())]
+        );
     }
 
     #[test]
@@ -456,7 +510,11 @@ mod tests {
         let mut c = Config::new();
         c.set_proxy(Some("http://user:pa55word@127.0.0.1:3128")).unwrap();
         assert!(!format!("{c:?}").contains("pa55word"));
-        for bad in ["http://u:pa55word@[::1", "http://u:pa55word@127.0.0.1:port", "http://u:pa55word@h:99999"] {
+        for bad in [
+            "http://u:pa55word@[::1",
+            "http://u:pa55word@127.0.0.1:port",
+            "http://u:pa55word@h:99999",
+        ] {
             let err = c.set_proxy(Some(bad)).unwrap_err();
             assert!(!err.message.contains("pa55word"), "{bad}");
         }
@@ -479,17 +537,22 @@ mod tests {
         };
         let mut c = Config::new();
         c.load_from(env(&[
-            ("VOUCHERIFY_APP_ID", "id"), ("VOUCHERIFY_SECRET_KEY", "key"),
-            ("VOUCHERIFY_API_URL", "http://127.0.0.1:9"), ("VOUCHERIFY_CLUSTER", "us1.api"),
+            ("VOUCHERIFY_APP_ID", "id"),
+            ("VOUCHERIFY_SECRET_KEY", "key"),
+            ("VOUCHERIFY_API_URL", "http://127.0.0.1:9"),
+            ("VOUCHERIFY_CLUSTER", "us1.api"),
         ]))
         .unwrap();
         assert_eq!(c.app_id.as_deref(), Some("id"));
         assert_eq!(c.base_url(), "http://127.0.0.1:9");
         let mut c = Config::new();
-        c.load_from(env(&[("VOUCHERIFY_CLUSTER", "as1.api"), ("VOUCHERIFY_APP_ID", "")])).unwrap();
+        c.load_from(env(&[("VOUCHERIFY_CLUSTER", "as1.api"), ("VOUCHERIFY_APP_ID", "")]))
+            .unwrap();
         assert_eq!(c.base_url(), "https://as1.api.voucherify.io");
         assert!(c.app_id.is_none());
-        let err = Config::new().load_from(env(&[("VOUCHERIFY_CLUSTER", "mars")])).unwrap_err();
+        let err = Config::new()
+            .load_from(env(&[("VOUCHERIFY_CLUSTER", "mars")]))
+            .unwrap_err();
         assert!(err.message.starts_with("VOUCHERIFY_CLUSTER: "), "{}", err.message);
     }
 }

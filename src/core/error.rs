@@ -28,12 +28,10 @@ impl ApiErrorBody {
     pub fn parse(body: &[u8]) -> Option<ApiErrorBody> {
         let value: serde_json::Value = serde_json::from_slice(body).ok()?;
         let object = value.as_object()?;
-        let text = |v: Option<&serde_json::Value>| {
-            v.and_then(|v| v.as_str()).map(|s| truncate(s).to_owned())
-        };
-        let code = object.get("code").and_then(|c| {
-            c.as_i64().or_else(|| c.as_str().and_then(|s| s.trim().parse().ok()))
-        });
+        let text = |v: Option<&serde_json::Value>| v.and_then(|v| v.as_str()).map(|s| truncate(s).to_owned());
+        let code = object
+            .get("code")
+            .and_then(|c| c.as_i64().or_else(|| c.as_str().and_then(|s| s.trim().parse().ok())));
         Some(ApiErrorBody {
             code,
             key: text(object.get("key")),
@@ -114,7 +112,11 @@ impl Error {
         if let Some(id) = &body.request_id {
             message.push_str(&format!(" [request_id {id}]"));
         }
-        Error { http_status, body, ..Error::new(status, message) }
+        Error {
+            http_status,
+            body,
+            ..Error::new(status, message)
+        }
     }
 }
 
@@ -177,9 +179,15 @@ mod tests {
             401,
             br#"{"code":401,"key":"unauthorized","message":"Unauthorized","request_id":"v-1"}"#,
         );
-        assert_eq!(e.message, "revoke: HTTP 401 unauthorized: Unauthorized [request_id v-1]");
+        assert_eq!(
+            e.message,
+            "revoke: HTTP 401 unauthorized: Unauthorized [request_id v-1]"
+        );
         let html = Error::from_http(Status::ServerError, "revoke", 502, b"<html>bad gateway</html>");
-        assert_eq!(html.message, "revoke: HTTP 502 (the body was not a Voucherify JSON error)");
+        assert_eq!(
+            html.message,
+            "revoke: HTTP 502 (the body was not a Voucherify JSON error)"
+        );
     }
 
     #[test]

@@ -25,12 +25,7 @@ pub(crate) struct CachingResolver {
 }
 
 impl Resolver for CachingResolver {
-    fn resolve(
-        &self,
-        uri: &Uri,
-        config: &Config,
-        timeout: NextTimeout,
-    ) -> Result<ResolvedSocketAddrs, ureq::Error> {
+    fn resolve(&self, uri: &Uri, config: &Config, timeout: NextTimeout) -> Result<ResolvedSocketAddrs, ureq::Error> {
         let key = uri.authority().map(|a| a.as_str()).unwrap_or_default();
         if let Some((addrs, at)) = self.lock().get(key) {
             if at.elapsed() < TTL {

@@ -91,14 +91,20 @@ fn parse_token_json(what: &str, body: &[u8]) -> Result<TokenJson, Error> {
     serde_json::from_slice(body).map_err(|e| {
         let kind = format!("{:?}", e.classify()).to_lowercase();
         let at = format!("line {}, column {}", e.line(), e.column());
-        Error::new(Status::UnexpectedResponse, format!("{what}: the answer is not a token ({kind} error at {at})"))
+        Error::new(
+            Status::UnexpectedResponse,
+            format!("{what}: the answer is not a token ({kind} error at {at})"),
+        )
     })
 }
 
 fn into_token(what: &str, json: TokenJson, received_at: Instant) -> Result<Token, Error> {
     let missing = |field| Error::new(Status::UnexpectedResponse, format!("{what}: the answer has no {field}"));
     Ok(Token {
-        access_token: json.access_token.filter(|t| !t.is_empty()).ok_or_else(|| missing("access_token"))?,
+        access_token: json
+            .access_token
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| missing("access_token"))?,
         expires_in: json.expires_in.ok_or_else(|| missing("expires_in"))?,
         client_id: json.client_id,
         scope: json.scope,
@@ -119,7 +125,10 @@ pub(crate) fn parse_introspection(body: &[u8], received_at: Instant) -> Result<I
     match json.active {
         Some(true) => Ok(Introspection::Active(into_token("introspect", json, received_at)?)),
         Some(false) => Ok(Introspection::Inactive),
-        None => Err(Error::new(Status::UnexpectedResponse, "introspect: the answer has no \"active\" field")),
+        None => Err(Error::new(
+            Status::UnexpectedResponse,
+            "introspect: the answer has no \"active\" field",
+        )),
     }
 }
 
@@ -127,7 +136,11 @@ pub(crate) fn parse_introspection(body: &[u8], received_at: Instant) -> Result<I
 /// space-separated list, into the single-space form the API takes. Values
 /// are not checked against a list: the server knows which exist.
 pub(crate) fn join_scopes<S: AsRef<str>>(scopes: &[S]) -> String {
-    scopes.iter().flat_map(|s| s.as_ref().split_whitespace()).collect::<Vec<_>>().join(" ")
+    scopes
+        .iter()
+        .flat_map(|s| s.as_ref().split_whitespace())
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 #[cfg(test)]
@@ -147,11 +160,22 @@ mod tests {
 
     #[test]
     fn inactive_introspection_is_an_answer_not_an_error() {
-        assert_eq!(parse_introspection(br#"{"active":false}"#, Instant::now()).unwrap(), Introspection::Inactive);
+        assert_eq!(
+            parse_introspection(br#"{"active":false}"#, Instant::now()).unwrap(),
+            Introspection::Inactive
+        );
         let err = parse_introspection(b"{}", Instant::now()).unwrap_err();
         assert_eq!(err.status, Status::UnexpectedResponse);
-        assert_eq!(parse_generated(br#"{"expires_in":5}"#, Instant::now()).unwrap_err().status, Status::UnexpectedResponse);
-        assert_eq!(parse_generated(b"<html>", Instant::now()).unwrap_err().status, Status::UnexpectedResponse);
+        assert_eq!(
+            parse_generated(br#"{"expires_in":5}"#, Instant::now())
+                .unwrap_err()
+                .status,
+            Status::UnexpectedResponse
+        );
+        assert_eq!(
+            parse_generated(b"<html>", Instant::now()).unwrap_err().status,
+            Status::UnexpectedResponse
+        );
     }
 
     #[test]

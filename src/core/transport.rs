@@ -20,8 +20,8 @@ use ureq::{Agent, Proxy};
 use super::config::{invalid, parse_base_url, Config, TlsRoots};
 use super::error::{Error, RateLimit};
 use super::resolver::CachingResolver;
-use super::steady_timeouts::SteadyTimeouts;
 use super::status::Status;
+use super::steady_timeouts::SteadyTimeouts;
 
 /// The version of this library, as Cargo.toml states it.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -88,8 +88,14 @@ pub(crate) struct Transport {
 
 impl Transport {
     pub fn new(config: &Config) -> Result<Transport, Error> {
-        let app_id = config.app_id.clone().ok_or_else(|| invalid("no application id is set"))?;
-        let secret_key = config.secret_key.clone().ok_or_else(|| invalid("no secret key is set"))?;
+        let app_id = config
+            .app_id
+            .clone()
+            .ok_or_else(|| invalid("no application id is set"))?;
+        let secret_key = config
+            .secret_key
+            .clone()
+            .ok_or_else(|| invalid("no secret key is set"))?;
         let url = parse_base_url(&config.base_url)?;
         if !url.is_https && !url.is_loopback && !config.allow_insecure_http {
             return Err(invalid(format!(
@@ -133,7 +139,9 @@ impl Transport {
             headers.push((name, header_value(value)?));
         }
         let url_of = |e: Endpoint| {
-            format!("{}{}", url.normalized, e.path()).parse::<Uri>().map_err(|_| invalid("the base URL is not valid"))
+            format!("{}{}", url.normalized, e.path())
+                .parse::<Uri>()
+                .map_err(|_| invalid("the base URL is not valid"))
         };
         let [token, introspect, revoke] = Endpoint::ALL.map(url_of);
         Ok(Transport {
@@ -205,7 +213,9 @@ impl Transport {
 
     /// Full jitter: a uniformly random wait up to base * 2^(attempt - 1).
     fn backoff(&self, attempt: u32) -> Duration {
-        let ceiling = self.retry_base_delay.saturating_mul(1 << attempt.min(16).saturating_sub(1));
+        let ceiling = self
+            .retry_base_delay
+            .saturating_mul(1 << attempt.min(16).saturating_sub(1));
         let random = RandomState::new().build_hasher().finish();
         ceiling.mul_f64((random >> 11) as f64 / (1u64 << 53) as f64)
     }
@@ -225,13 +235,18 @@ impl Transport {
         let status = response.status().as_u16();
         let rate_limit = RateLimit::from_headers(response.headers());
         self.last_rate_limit.store(&rate_limit);
-        let body = response.body_mut().with_config().limit(MAX_BODY).read_to_vec().map_err(|e| {
-            let (mut error, _) = failed(e);
-            error.http_status = status;
-            error.rate_limit = rate_limit.clone();
-            // The server answered: whatever it did is done; do not repeat.
-            (error, Retry::No)
-        })?;
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(MAX_BODY)
+            .read_to_vec()
+            .map_err(|e| {
+                let (mut error, _) = failed(e);
+                error.http_status = status;
+                error.rate_limit = rate_limit.clone();
+                // The server answered: whatever it did is done; do not repeat.
+                (error, Retry::No)
+            })?;
         Ok(Answer {
             status,
             body,
@@ -330,7 +345,9 @@ impl RateLimit {
                 "retry-after" => &mut rate_limit.retry_after,
                 _ => continue,
             };
-            let Ok(text) = value.to_str().map(str::trim) else { continue };
+            let Ok(text) = value.to_str().map(str::trim) else {
+                continue;
+            };
             *slot = text.parse::<i64>().ok().or_else(|| {
                 // Retry-After may be an HTTP date rather than seconds.
                 let at = httpdate::parse_http_date(text).ok()?;
@@ -347,7 +364,9 @@ impl RateLimit {
             return Some(Duration::from_secs(secs.max(0) as u64));
         }
         let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs() as i64;
-        self.retry_at.filter(|_| self.remaining == Some(0)).map(|at| Duration::from_secs((at - now).max(0) as u64))
+        self.retry_at
+            .filter(|_| self.remaining == Some(0))
+            .map(|at| Duration::from_secs((at - now).max(0) as u64))
     }
 }
 
@@ -376,7 +395,12 @@ impl LastRateLimit {
 
     fn load(&self) -> RateLimit {
         let get = |i: usize| Some(self.0[i].load(Ordering::Relaxed)).filter(|v| *v != ABSENT);
-        RateLimit { limit: get(0), remaining: get(1), retry_at: get(2), retry_after: None }
+        RateLimit {
+            limit: get(0),
+            remaining: get(1),
+            retry_at: get(2),
+            retry_after: None,
+        }
     }
 }
 
@@ -387,20 +411,34 @@ fn proxy(config: &Config) -> Result<Option<Proxy>, Error> {
             .map(Some)
             .map_err(|_| invalid("the proxy URL is not valid (expected http://[user:password@]host:port)"));
     }
-    Ok(if config.proxy_from_env { Proxy::try_from_env() } else { None })
+    Ok(if config.proxy_from_env {
+        Proxy::try_from_env()
+    } else {
+        None
+    })
 }
 
 /// The operating system's trusted certificates, read once per process and
 /// shared by every client that trusts them.
 static SYSTEM_ROOTS: Lazy<Arc<Vec<Certificate<'static>>>> = Lazy::new(|| {
     let found = rustls_native_certs::load_native_certs();
-    Arc::new(found.certs.iter().map(|der| Certificate::from_der(der.as_ref()).to_owned()).collect())
+    Arc::new(
+        found
+            .certs
+            .iter()
+            .map(|der| Certificate::from_der(der.as_ref()).to_owned())
+            .collect(),
+    )
 });
 
 /// Mozilla's root certificates as shipped inside the library.
 static MOZILLA_ROOTS: Lazy<Arc<Vec<Certificate<'static>>>> = Lazy::new(|| {
     let certs = webpki_root_certs::TLS_SERVER_ROOT_CERTS.iter();
-    Arc::new(certs.map(|der| Certificate::from_der(der.as_ref()).to_owned()).collect())
+    Arc::new(
+        certs
+            .map(|der| Certificate::from_der(der.as_ref()).to_owned())
+            .collect(),
+    )
 });
 
 /// The trust for `https`. A CA file is checked even for plain `http`, so a
@@ -425,8 +463,7 @@ fn tls_config(config: &Config, is_https: bool) -> Result<TlsConfig, Error> {
 }
 
 fn read_ca_file(path: &std::path::Path) -> Result<Vec<Certificate<'static>>, Error> {
-    let pem = std::fs::read(path)
-        .map_err(|e| invalid(format!("cannot read the CA file {}: {e}", path.display())))?;
+    let pem = std::fs::read(path).map_err(|e| invalid(format!("cannot read the CA file {}: {e}", path.display())))?;
     let mut certs = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
         match item {

@@ -36,7 +36,12 @@ pub unsafe extern "C" fn vf_client_new(
         let config = ref_arg(config, "config")?;
         let client_out = out_arg(client_out, "client_out")?;
         let client = Client::new(&config.inner)?;
-        write_out(client_out, vf_client { inner: Arc::new(client) });
+        write_out(
+            client_out,
+            vf_client {
+                inner: Arc::new(client),
+            },
+        );
         Ok(())
     })
 }
@@ -95,7 +100,11 @@ pub unsafe extern "C" fn vf_client_rate_limit(
 ) -> Status {
     boundary(err_out, || unsafe {
         let rate_limit = ref_arg(client, "client")?.inner.last_rate_limit();
-        for (out, value) in [(limit_out, rate_limit.limit), (remaining_out, rate_limit.remaining), (retry_at_out, rate_limit.retry_at)] {
+        for (out, value) in [
+            (limit_out, rate_limit.limit),
+            (remaining_out, rate_limit.remaining),
+            (retry_at_out, rate_limit.retry_at),
+        ] {
             if let Some(out) = out.as_mut() {
                 *out = value.unwrap_or(-1);
             }
@@ -146,7 +155,9 @@ pub unsafe extern "C" fn vf_introspect_token(
     boundary(err_out, || unsafe {
         let client = ref_arg(client, "client")?;
         let access_token = str_arg(access_token, "access_token")?;
-        let active_out = active_out.as_mut().ok_or_else(|| Error::new(Status::NullArgument, "active_out is NULL"))?;
+        let active_out = active_out
+            .as_mut()
+            .ok_or_else(|| Error::new(Status::NullArgument, "active_out is NULL"))?;
         let answer = client.inner.introspect_token(access_token)?;
         *active_out = matches!(answer, Introspection::Active(_));
         if let Some(token_out) = token_out.as_mut() {
@@ -200,13 +211,19 @@ pub unsafe extern "C" fn vf_revoke_tokens(
         let mut sent = client.inner.revoke_tokens(&valid, parallelism as usize).into_iter();
         for (i, string) in strings.into_iter().enumerate() {
             let outcome = match string {
-                Ok(_) => sent.next().unwrap_or_else(|| Err(Error::new(Status::Internal, "missing outcome"))),
+                Ok(_) => sent
+                    .next()
+                    .unwrap_or_else(|| Err(Error::new(Status::Internal, "missing outcome"))),
                 Err(e) => Err(e),
             };
             // Written, never read: the caller's array may hold garbage.
-            statuses_out.add(i).write(outcome.as_ref().err().map_or(Status::Ok, |e| e.status));
+            statuses_out
+                .add(i)
+                .write(outcome.as_ref().err().map_or(Status::Ok, |e| e.status));
             if !errors_out.is_null() {
-                errors_out.add(i).write(outcome.err().map_or(std::ptr::null_mut(), vf_error::into_raw));
+                errors_out
+                    .add(i)
+                    .write(outcome.err().map_or(std::ptr::null_mut(), vf_error::into_raw));
             }
         }
         Ok(())

@@ -24,7 +24,9 @@ pub struct vf_config {
 /// Returns NULL only if memory runs out.
 #[no_mangle]
 pub extern "C" fn vf_config_new() -> *mut vf_config {
-    boundary_value(std::ptr::null_mut(), || Box::into_raw(Box::new(vf_config { inner: Config::new() })))
+    boundary_value(std::ptr::null_mut(), || {
+        Box::into_raw(Box::new(vf_config { inner: Config::new() }))
+    })
 }
 
 /// Frees a configuration. NULL is accepted and ignored. Clients built from
@@ -57,7 +59,9 @@ pub unsafe extern "C" fn vf_config_set_secret_key(
     err_out: *mut *mut vf_error,
 ) -> Status {
     boundary(err_out, || unsafe {
-        mut_arg(config, "config")?.inner.set_secret_key(str_arg(secret_key, "secret_key")?)
+        mut_arg(config, "config")?
+            .inner
+            .set_secret_key(str_arg(secret_key, "secret_key")?)
     })
 }
 
@@ -71,7 +75,9 @@ pub unsafe extern "C" fn vf_config_set_cluster(
     err_out: *mut *mut vf_error,
 ) -> Status {
     boundary(err_out, || unsafe {
-        mut_arg(config, "config")?.inner.set_cluster(str_arg(cluster, "cluster")?)
+        mut_arg(config, "config")?
+            .inner
+            .set_cluster(str_arg(cluster, "cluster")?)
     })
 }
 
@@ -88,7 +94,9 @@ pub unsafe extern "C" fn vf_config_set_base_url(
     err_out: *mut *mut vf_error,
 ) -> Status {
     boundary(err_out, || unsafe {
-        mut_arg(config, "config")?.inner.set_base_url(str_arg(base_url, "base_url")?)
+        mut_arg(config, "config")?
+            .inner
+            .set_base_url(str_arg(base_url, "base_url")?)
     })
 }
 
@@ -116,7 +124,9 @@ pub unsafe extern "C" fn vf_config_set_connect_timeout_ms(
     timeout_ms: u32,
     err_out: *mut *mut vf_error,
 ) -> Status {
-    boundary(err_out, || unsafe { mut_arg(config, "config")?.inner.set_connect_timeout_ms(timeout_ms) })
+    boundary(err_out, || unsafe {
+        mut_arg(config, "config")?.inner.set_connect_timeout_ms(timeout_ms)
+    })
 }
 
 /// Sets how long one call may take from start to end, in milliseconds; at
@@ -129,7 +139,9 @@ pub unsafe extern "C" fn vf_config_set_timeout_ms(
     timeout_ms: u32,
     err_out: *mut *mut vf_error,
 ) -> Status {
-    boundary(err_out, || unsafe { mut_arg(config, "config")?.inner.set_timeout_ms(timeout_ms) })
+    boundary(err_out, || unsafe {
+        mut_arg(config, "config")?.inner.set_timeout_ms(timeout_ms)
+    })
 }
 
 /// Sets the `X-Voucherify-Channel` header that names the integration to
@@ -141,7 +153,9 @@ pub unsafe extern "C" fn vf_config_set_channel(
     err_out: *mut *mut vf_error,
 ) -> Status {
     boundary(err_out, || unsafe {
-        mut_arg(config, "config")?.inner.set_channel(optional_str_arg(channel, "channel")?)
+        mut_arg(config, "config")?
+            .inner
+            .set_channel(optional_str_arg(channel, "channel")?)
     })
 }
 
@@ -186,7 +200,9 @@ pub unsafe extern "C" fn vf_config_set_max_attempts(
     attempts: u32,
     err_out: *mut *mut vf_error,
 ) -> Status {
-    boundary(err_out, || unsafe { mut_arg(config, "config")?.inner.set_max_attempts(attempts) })
+    boundary(err_out, || unsafe {
+        mut_arg(config, "config")?.inner.set_max_attempts(attempts)
+    })
 }
 
 /// Sets the longest wait before the first retry, in milliseconds (default
@@ -215,7 +231,9 @@ pub unsafe extern "C" fn vf_config_set_proxy(
     err_out: *mut *mut vf_error,
 ) -> Status {
     boundary(err_out, || unsafe {
-        mut_arg(config, "config")?.inner.set_proxy(optional_str_arg(proxy_url, "proxy_url")?)
+        mut_arg(config, "config")?
+            .inner
+            .set_proxy(optional_str_arg(proxy_url, "proxy_url")?)
     })
 }
 
@@ -266,7 +284,9 @@ pub unsafe extern "C" fn vf_config_set_ca_file(
     err_out: *mut *mut vf_error,
 ) -> Status {
     boundary(err_out, || unsafe {
-        mut_arg(config, "config")?.inner.set_ca_file(optional_str_arg(path, "path")?)
+        mut_arg(config, "config")?
+            .inner
+            .set_ca_file(optional_str_arg(path, "path")?)
     })
 }
 
@@ -283,6 +303,8 @@ pub unsafe extern "C" fn vf_config_add_header(
     err_out: *mut *mut vf_error,
 ) -> Status {
     boundary(err_out, || unsafe {
-        mut_arg(config, "config")?.inner.add_header(str_arg(name, "name")?, str_arg(value, "value")?)
+        mut_arg(config, "config")?
+            .inner
+            .add_header(str_arg(name, "name")?, str_arg(value, "value")?)
     })
 }

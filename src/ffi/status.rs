@@ -25,6 +25,8 @@ pub extern "C" fn vf_version() -> *const c_char {
 #[no_mangle]
 pub extern "C" fn vf_status_str(status: c_int) -> *const c_char {
     boundary_value(c"VF_STATUS_UNKNOWN".as_ptr(), || {
-        Status::from_code(status.into()).map_or(c"VF_STATUS_UNKNOWN", Status::c_name).as_ptr()
+        Status::from_code(status.into())
+            .map_or(c"VF_STATUS_UNKNOWN", Status::c_name)
+            .as_ptr()
     })
 }

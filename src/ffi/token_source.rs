@@ -4,7 +4,9 @@ use std::ffi::c_char;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{boundary, boundary_value, c_string, free_object, mut_arg, out_arg, ref_arg, str_arg, vf_client, vf_error, write_out};
+use super::{
+    boundary, boundary_value, c_string, free_object, mut_arg, out_arg, ref_arg, str_arg, vf_client, vf_error, write_out,
+};
 use crate::core::{Status, TokenSource};
 
 /// Hands out a valid access token for the rest of the Voucherify API. It
@@ -55,7 +57,9 @@ pub unsafe extern "C" fn vf_token_source_set_refresh_margin_ms(
     err_out: *mut *mut vf_error,
 ) -> Status {
     boundary(err_out, || unsafe {
-        mut_arg(source, "source")?.inner.set_refresh_margin(Duration::from_millis(margin_ms.into()));
+        mut_arg(source, "source")?
+            .inner
+            .set_refresh_margin(Duration::from_millis(margin_ms.into()));
         Ok(())
     })
 }
@@ -117,7 +121,10 @@ pub unsafe extern "C" fn vf_token_source_authorization(
 /// previous token is not revoked (requests in flight may still carry it);
 /// it expires by itself. Thread-safe.
 #[no_mangle]
-pub unsafe extern "C" fn vf_token_source_refresh(source: *const vf_token_source, err_out: *mut *mut vf_error) -> Status {
+pub unsafe extern "C" fn vf_token_source_refresh(
+    source: *const vf_token_source,
+    err_out: *mut *mut vf_error,
+) -> Status {
     boundary(err_out, || unsafe {
         ref_arg(source, "source")?.inner.refresh().map(drop)
     })

@@ -29,11 +29,7 @@ static CHUNK: [u8; 16 * 1024] = [b'x'; 16 * 1024];
 
 pub(crate) async fn misbehave(fault: Fault, conn: &Arc<ConnControl>) -> Response {
     match fault {
-        Fault::Respond {
-            status,
-            headers,
-            body,
-        } => scripted_response(status, &headers, body).unwrap_or_else(|| {
+        Fault::Respond { status, headers, body } => scripted_response(status, &headers, body).unwrap_or_else(|| {
             response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "text/plain",
@@ -120,11 +116,7 @@ fn trickle(interval: Duration) -> Response {
             Ok::<_, io::Error>(byte)
         }
     });
-    let mut response = response(
-        StatusCode::OK,
-        "application/json",
-        Body::from_stream(chunks),
-    );
+    let mut response = response(StatusCode::OK, "application/json", Body::from_stream(chunks));
     set_length(&mut response, len);
     response
 }

@@ -117,9 +117,7 @@ pub(crate) fn default_huge_bytes() -> u64 {
     50 * 1024 * 1024
 }
 
-fn headers_from_map_or_pairs<'de, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Vec<(String, String)>, D::Error> {
+fn headers_from_map_or_pairs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(String, String)>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum Headers {
@@ -151,11 +149,7 @@ impl StandIn {
         listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
 
-        let tls = if options.tls {
-            Some(tls::generate()?)
-        } else {
-            None
-        };
+        let tls = if options.tls { Some(tls::generate()?) } else { None };
         let ca_pem = tls.as_ref().map(|tls| tls.ca_pem.clone());
         let acceptor = tls.map(|tls| tls.acceptor);
 
@@ -181,11 +175,7 @@ impl StandIn {
 
     /// `http://127.0.0.1:PORT` (`https://` with `Options::tls`), without a trailing slash.
     pub fn base_url(&self) -> String {
-        let scheme = if self.ca_pem.is_some() {
-            "https"
-        } else {
-            "http"
-        };
+        let scheme = if self.ca_pem.is_some() { "https" } else { "http" };
         format!("{scheme}://127.0.0.1:{}", self.port)
     }
 

@@ -39,10 +39,7 @@ fn parse_args() -> Result<Args, String> {
             "--port" => options.port = value()?.parse().map_err(|_| "bad --port")?,
             "--app-id" => options.app_id = value()?,
             "--secret-key" => options.secret_key = value()?,
-            "--token-lifetime" => {
-                options.token_lifetime_secs =
-                    value()?.parse().map_err(|_| "bad --token-lifetime")?
-            }
+            "--token-lifetime" => options.token_lifetime_secs = value()?.parse().map_err(|_| "bad --token-lifetime")?,
             "--latency-ms" => options.latency_ms = value()?.parse().map_err(|_| "bad --latency-ms")?,
             "--exit-on-stdin-eof" => exit_on_stdin_eof = true,
             "--tls" => options.tls = true,
@@ -100,9 +97,7 @@ fn main() -> ExitCode {
 
 /// Blocks until a termination signal or, if asked, end of standard input.
 fn wait_for_stop(watch_stdin: bool) -> std::io::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async {
         let (eof_tx, eof_rx) = tokio::sync::oneshot::channel::<()>();
         // Holding the sender unused keeps the receiver pending.

@@ -147,13 +147,7 @@ pub(crate) async fn handle(
     }
 }
 
-fn dispatch(
-    shared: &Shared,
-    method: &Method,
-    path: &str,
-    headers: &HeaderMap,
-    body: &[u8],
-) -> Outcome {
+fn dispatch(shared: &Shared, method: &Method, path: &str, headers: &HeaderMap, body: &[u8]) -> Outcome {
     let endpoint = match path {
         "/v1/oauth/token" => Endpoint::Generate,
         "/v1/oauth/introspect" => Endpoint::Introspect,
@@ -234,11 +228,7 @@ fn generate(shared: &Shared, form: &[(String, String)]) -> Response {
     if scopes.is_empty() {
         return missing_parameters("scope");
     }
-    let unknown: Vec<&str> = scopes
-        .iter()
-        .copied()
-        .filter(|s| !KNOWN_SCOPES.contains(s))
-        .collect();
+    let unknown: Vec<&str> = scopes.iter().copied().filter(|s| !KNOWN_SCOPES.contains(s)).collect();
     if !unknown.is_empty() {
         return api_error(
             StatusCode::BAD_REQUEST,
@@ -248,10 +238,7 @@ fn generate(shared: &Shared, form: &[(String, String)]) -> Response {
         );
     }
     let token = shared.mint(&scopes.join(" "));
-    json_response(
-        StatusCode::OK,
-        token_json(&token, shared.lifetime_secs, None),
-    )
+    json_response(StatusCode::OK, token_json(&token, shared.lifetime_secs, None))
 }
 
 fn introspect(shared: &Shared, access_token: &str) -> Response {
@@ -336,9 +323,7 @@ fn status_fault(token: &str) -> Option<Outcome> {
         return None;
     }
     let mut response = match variant {
-        None if status.is_success() => {
-            plain_response(status, Some("application/json"), Body::from("{}"))
-        }
+        None if status.is_success() => plain_response(status, Some("application/json"), Body::from("{}")),
         None => api_error(
             status,
             error_key(status),
@@ -364,9 +349,7 @@ fn status_fault(token: &str) -> Option<Outcome> {
             body["code"] = json!(status.as_u16().to_string());
             json_response(status, body)
         }
-        Some("badjson") => {
-            plain_response(status, Some("application/json"), Body::from("{\"code\": 4"))
-        }
+        Some("badjson") => plain_response(status, Some("application/json"), Body::from("{\"code\": 4")),
         // Declared as JSON so a client really has to cope with the bytes.
         Some("binary") => plain_response(
             status,
@@ -411,11 +394,7 @@ fn reason(status: StatusCode) -> &'static str {
 // ---- request checks ---------------------------------------------------------
 
 fn credentials_ok(shared: &Shared, headers: &HeaderMap) -> bool {
-    let matches = |name: &str, expected: &str| {
-        headers
-            .get(name)
-            .is_some_and(|v| v.as_bytes() == expected.as_bytes())
-    };
+    let matches = |name: &str, expected: &str| headers.get(name).is_some_and(|v| v.as_bytes() == expected.as_bytes());
     matches("x-app-id", &shared.app_id) && matches("x-app-token", &shared.secret_key)
 }
 
@@ -489,11 +468,7 @@ fn missing_parameters(name: &str) -> Response {
 }
 
 fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
-    plain_response(
-        status,
-        Some("application/json"),
-        Body::from(body.to_string()),
-    )
+    plain_response(status, Some("application/json"), Body::from(body.to_string()))
 }
 
 fn plain_response(status: StatusCode, content_type: Option<&'static str>, body: Body) -> Response {

@@ -101,11 +101,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-async fn accept_loop(
-    listener: TcpListener,
-    state: Arc<State>,
-    mut shutdown: watch::Receiver<bool>,
-) {
+async fn accept_loop(listener: TcpListener, state: Arc<State>, mut shutdown: watch::Receiver<bool>) {
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -139,10 +135,7 @@ async fn handle(request: Request<Incoming>, state: &State) -> Response<Body> {
             .insert(header::ALLOW, HeaderValue::from_static("CONNECT"));
         return response;
     }
-    let target = request
-        .uri()
-        .authority()
-        .map_or_else(String::new, |a| a.to_string());
+    let target = request.uri().authority().map_or_else(String::new, |a| a.to_string());
     let authorized = match &state.credentials {
         None => true,
         Some(expected) => request

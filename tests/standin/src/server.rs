@@ -72,16 +72,12 @@ where
     M: FnOnce() -> F + Send + 'static,
     F: Future<Output = ()>,
 {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    std::thread::Builder::new()
-        .name(name.to_string())
-        .spawn(move || {
-            runtime.block_on(server());
-            // Drop whatever connection tasks outlived the grace period.
-            runtime.shutdown_timeout(Duration::from_millis(100));
-        })
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    std::thread::Builder::new().name(name.to_string()).spawn(move || {
+        runtime.block_on(server());
+        // Drop whatever connection tasks outlived the grace period.
+        runtime.shutdown_timeout(Duration::from_millis(100));
+    })
 }
 
 pub(crate) async fn serve(
@@ -121,12 +117,7 @@ pub(crate) async fn serve(
     .await;
 }
 
-async fn accept_connection(
-    stream: TcpStream,
-    tls: Option<TlsAcceptor>,
-    app: Router,
-    shutdown: watch::Receiver<bool>,
-) {
+async fn accept_connection(stream: TcpStream, tls: Option<TlsAcceptor>, app: Router, shutdown: watch::Receiver<bool>) {
     let _ = stream.set_nodelay(true);
     let Ok(dup) = SockRef::from(&stream).try_clone() else {
         return;
@@ -152,13 +143,10 @@ where
     let control = Arc::new(ConnControl::default());
     let control_for_requests = control.clone();
     let service = hyper::service::service_fn(move |mut request: Request<Incoming>| {
-        request
-            .extensions_mut()
-            .insert(control_for_requests.clone());
+        request.extensions_mut().insert(control_for_requests.clone());
         app.clone().oneshot(request)
     });
-    let connection =
-        hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), service);
+    let connection = hyper::server::conn::http1::Builder::new().serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
 
     let mut shutting_down = false;

@@ -90,9 +90,7 @@ impl Shared {
             expires_at: unix_secs_ceil(expires),
             revoked: false,
         };
-        self.lock()
-            .tokens
-            .insert(token.access_token.clone(), token.clone());
+        self.lock().tokens.insert(token.access_token.clone(), token.clone());
         token
     }
 

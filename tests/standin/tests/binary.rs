@@ -58,14 +58,7 @@ fn generate(url: &str, id: &str, key: &str) -> u16 {
     .unwrap()
 }
 
-fn post(
-    agent: &ureq::Agent,
-    url: &str,
-    path: &str,
-    id: &str,
-    key: &str,
-    body: &str,
-) -> Result<u16, ureq::Error> {
+fn post(agent: &ureq::Agent, url: &str, path: &str, id: &str, key: &str, body: &str) -> Result<u16, ureq::Error> {
     let response = agent
         .post(format!("{url}{path}"))
         .header("X-App-Id", id)
@@ -79,13 +72,7 @@ fn post(
 
 #[test]
 fn prints_url_serves_and_exits_on_stdin_eof() {
-    let (mut child, url) = spawn(&[
-        "--exit-on-stdin-eof",
-        "--app-id",
-        "bin-id",
-        "--secret-key",
-        "bin-key",
-    ]);
+    let (mut child, url) = spawn(&["--exit-on-stdin-eof", "--app-id", "bin-id", "--secret-key", "bin-key"]);
     assert_eq!(generate(&url, "bin-id", "bin-key"), 200);
     assert_eq!(generate(&url, "standin-app-id", "standin-secret-key"), 401);
 
@@ -124,12 +111,7 @@ fn rejects_unknown_arguments() {
 #[test]
 fn tls_with_ca_out_and_transport_fault_tokens() {
     let ca_path = std::env::temp_dir().join(format!("vf-standin-ca-{}.pem", std::process::id()));
-    let (mut child, url) = spawn(&[
-        "--exit-on-stdin-eof",
-        "--tls",
-        "--ca-out",
-        ca_path.to_str().unwrap(),
-    ]);
+    let (mut child, url) = spawn(&["--exit-on-stdin-eof", "--tls", "--ca-out", ca_path.to_str().unwrap()]);
     assert!(url.starts_with("https://"), "{url}");
     // Written before the URL line, so it is there now.
     let pem = std::fs::read(&ca_path).unwrap();
@@ -137,9 +119,7 @@ fn tls_with_ca_out_and_transport_fault_tokens() {
 
     let ca = ureq::tls::Certificate::from_pem(&pem).unwrap();
     let tls = ureq::tls::TlsConfig::builder()
-        .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(vec![
-            ca,
-        ])))
+        .root_certs(ureq::tls::RootCerts::Specific(std::sync::Arc::new(vec![ca])))
         .build();
     let agent: ureq::Agent = ureq::Agent::config_builder()
         .http_status_as_error(false)

@@ -31,21 +31,14 @@ fn send(
 }
 
 fn introspect(s: &StandIn, token: &str) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
-    send(
-        &agent(Duration::from_secs(5)),
-        s,
-        "/v1/oauth/introspect",
-        token,
-    )
+    send(&agent(Duration::from_secs(5)), s, "/v1/oauth/introspect", token)
 }
 
 /// Sends an introspect request on a plain socket; returns what arrived before the
 /// read error that must end it.
 fn raw_introspect(s: &StandIn, token: &str) -> (Vec<u8>, std::io::Error) {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", s.port())).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     let body = format!("access_token={token}");
     let request = format!(
         "POST /v1/oauth/introspect HTTP/1.1\r\nHost: 127.0.0.1\r\nX-App-Id: {}\r\n\
@@ -96,10 +89,7 @@ fn reset_faults() {
     assert!(received.ends_with("\r\n\r\n{\"active\":"), "{received}");
     assert_eq!(error.kind(), std::io::ErrorKind::ConnectionReset);
     let (received, error) = raw_introspect(&s, "fault-reset");
-    assert_eq!(
-        (received.len(), error.kind()),
-        (0, std::io::ErrorKind::ConnectionReset)
-    );
+    assert_eq!((received.len(), error.kind()), (0, std::io::ErrorKind::ConnectionReset));
 
     s.push_faults(vec![Fault::ResetMidBody]);
     let response = introspect(&s, "unknown").unwrap();
@@ -124,38 +114,25 @@ fn trickle_times_out_a_hurried_client_and_completes_for_a_patient_one() {
     assert_eq!(response.headers()["content-length"], "200");
     let body = response.into_body().read_to_vec().unwrap();
     let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
-    assert_eq!(
-        (body.len(), &json["active"]),
-        (200, &serde_json::json!(false))
-    );
+    assert_eq!((body.len(), &json["active"]), (200, &serde_json::json!(false)));
 }
 
 #[test]
 fn endless_and_huge_bodies() {
     let s = StandIn::start(Options::default()).unwrap();
     let read_limited = |response: ureq::http::Response<ureq::Body>| {
-        response
-            .into_body()
-            .with_config()
-            .limit(1024 * 1024)
-            .read_to_vec()
+        response.into_body().with_config().limit(1024 * 1024).read_to_vec()
     };
 
     let endless = introspect(&s, "fault-endless-body").unwrap();
     assert_eq!(endless.status(), 500);
     assert_eq!(endless.headers()["transfer-encoding"], "chunked");
-    assert!(matches!(
-        read_limited(endless),
-        Err(ureq::Error::BodyExceedsLimit(_))
-    ));
+    assert!(matches!(read_limited(endless), Err(ureq::Error::BodyExceedsLimit(_))));
 
     let huge = introspect(&s, "fault-huge-body").unwrap();
     assert_eq!(huge.status(), 500);
     assert_eq!(huge.headers()["content-length"], "52428800");
-    assert!(matches!(
-        read_limited(huge),
-        Err(ureq::Error::BodyExceedsLimit(_))
-    ));
+    assert!(matches!(read_limited(huge), Err(ureq::Error::BodyExceedsLimit(_))));
 
     s.push_faults(vec![Fault::HugeBody { bytes: 40_000 }]);
     let body = read_limited(introspect(&s, "unknown").unwrap()).unwrap();
@@ -163,10 +140,7 @@ fn endless_and_huge_bodies() {
     assert!(body.iter().all(|&b| b == b'x'));
 
     // A client still reading an endless body does not hold up shutdown.
-    let mut reader = introspect(&s, "fault-endless-body")
-        .unwrap()
-        .into_body()
-        .into_reader();
+    let mut reader = introspect(&s, "fault-endless-body").unwrap().into_body().into_reader();
     let mut buf = [0; 1024];
     reader.read_exact(&mut buf).unwrap();
     let started = Instant::now();
@@ -194,11 +168,7 @@ fn scripted_503s_then_normal_processing() {
         .collect();
     // The third call really revoked the token.
     assert_eq!(statuses, [503, 503, 204]);
-    let introspected = introspect(&s, &token)
-        .unwrap()
-        .into_body()
-        .read_to_vec()
-        .unwrap();
+    let introspected = introspect(&s, &token).unwrap().into_body().read_to_vec().unwrap();
     let introspected: serde_json::Value = serde_json::from_slice(&introspected).unwrap();
     assert_eq!(introspected["active"], false);
     assert_eq!(s.request_count(), 4);

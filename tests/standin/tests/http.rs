@@ -33,14 +33,7 @@ fn agent(timeout: Duration) -> ureq::Agent {
 
 /// POSTs `body` with the stand-in's own credentials.
 fn post(s: &StandIn, path: &str, content_type: &str, body: &str) -> Reply {
-    post_as(
-        s,
-        path,
-        Some((s.app_id(), s.secret_key())),
-        content_type,
-        body,
-    )
-    .expect("request")
+    post_as(s, path, Some((s.app_id(), s.secret_key())), content_type, body).expect("request")
 }
 
 fn post_as(
@@ -63,11 +56,7 @@ fn into_reply(response: ureq::http::Response<ureq::Body>) -> Result<Reply, ureq:
     let status = response.status().as_u16();
     let headers = response.headers().clone();
     let body = response.into_body().read_to_vec()?;
-    Ok(Reply {
-        status,
-        headers,
-        body,
-    })
+    Ok(Reply { status, headers, body })
 }
 
 fn assert_error(reply: &Reply, status: u16, key: &str) {
@@ -179,11 +168,7 @@ fn credentials_content_type_and_form_errors() {
         400,
         "missing_parameters",
     );
-    assert_error(
-        &post(&s, "/v1/oauth/token/revoke", FORM, ""),
-        400,
-        "missing_parameters",
-    );
+    assert_error(&post(&s, "/v1/oauth/token/revoke", FORM, ""), 400, "missing_parameters");
     assert_error(
         &post(&s, "/v1/oauth/token", FORM, "grant_type=client_credentials"),
         400,
@@ -201,10 +186,7 @@ fn credentials_content_type_and_form_errors() {
         "grant_type=client_credentials&scope=vouchers%2Ccampaigns",
     );
     assert_error(&bad_scope, 400, "invalid_scope");
-    assert_eq!(
-        bad_scope.json()["message"],
-        "Invalid scope: vouchers,campaigns"
-    );
+    assert_eq!(bad_scope.json()["message"], "Invalid scope: vouchers,campaigns");
 
     assert_error(&post(&s, "/v1/oauth/nothing", FORM, form), 404, "not_found");
     let get = agent(Duration::from_secs(5))
@@ -236,13 +218,8 @@ fn fault_tokens() {
     assert_eq!(limited.header("x-rate-limit-remaining"), Some("0"));
 
     let html = fault("/v1/oauth/introspect", "fault-status-502-html");
-    assert_eq!(
-        (html.status, html.header("content-type")),
-        (502, Some("text/html"))
-    );
-    assert!(String::from_utf8(html.body)
-        .unwrap()
-        .contains("502 Bad Gateway"));
+    assert_eq!((html.status, html.header("content-type")), (502, Some("text/html")));
+    assert!(String::from_utf8(html.body).unwrap().contains("502 Bad Gateway"));
     let empty = fault("/v1/oauth/token/revoke", "fault-status-500-empty");
     assert_eq!((empty.status, empty.body.len()), (500, 0));
     let string_code = fault("/v1/oauth/introspect", "fault-status-429-stringcode");
@@ -257,16 +234,10 @@ fn fault_tokens() {
     assert_eq!((ok.status, ok.body.as_slice()), (200, &b"{}"[..]));
     let redirect = fault("/v1/oauth/token/revoke", "fault-redirect");
     assert_eq!(redirect.status, 307);
-    assert_eq!(
-        redirect.header("location"),
-        Some("http://127.0.0.1:9/elsewhere")
-    );
+    assert_eq!(redirect.header("location"), Some("http://127.0.0.1:9/elsewhere"));
 
     // Unrecognised fault names are just unknown tokens.
-    assert_eq!(
-        fault("/v1/oauth/token/revoke", "fault-status-9999").status,
-        404
-    );
+    assert_eq!(fault("/v1/oauth/token/revoke", "fault-status-9999").status, 404);
 }
 
 #[test]
@@ -302,10 +273,7 @@ fn hang_and_close_do_not_block_others() {
         Fault::Close,
     ]);
     let scripted = send("unknown", Duration::from_secs(5)).unwrap();
-    assert_eq!(
-        (scripted.status, scripted.header("retry-after")),
-        (503, Some("2"))
-    );
+    assert_eq!((scripted.status, scripted.header("retry-after")), (503, Some("2")));
     assert_eq!(scripted.body, b"busy");
     assert!(send("unknown", Duration::from_secs(5)).is_err());
     assert_eq!(send("unknown", Duration::from_secs(5)).unwrap().status, 200);
@@ -349,39 +317,21 @@ fn control_endpoints() {
 
     let minted = call("POST", "mint?scope=api%20vouchers", "").json();
     let token = minted["access_token"].as_str().unwrap().to_string();
-    let introspected = post(
-        &s,
-        "/v1/oauth/introspect",
-        FORM,
-        &format!("access_token={token}"),
-    )
-    .json();
+    let introspected = post(&s, "/v1/oauth/introspect", FORM, &format!("access_token={token}")).json();
     assert_eq!(
-        (
-            introspected["active"].clone(),
-            introspected["scope"].clone()
-        ),
+        (introspected["active"].clone(), introspected["scope"].clone()),
         (Value::Bool(true), "api vouchers".into())
     );
     let direct = s.mint_token("api");
     assert_eq!(
-        post(
-            &s,
-            "/v1/oauth/token/revoke",
-            FORM,
-            &format!("access_token={direct}")
-        )
-        .status,
+        post(&s, "/v1/oauth/token/revoke", FORM, &format!("access_token={direct}")).status,
         204
     );
 
     let faults = r#"[{"respond": {"status": 502, "headers": {"X-Test": "yes"}, "body": "<html>"}}, "close"]"#;
     assert_eq!(call("POST", "faults", faults).status, 204);
     let scripted = post(&s, "/v1/oauth/token", FORM, "");
-    assert_eq!(
-        (scripted.status, scripted.header("x-test")),
-        (502, Some("yes"))
-    );
+    assert_eq!((scripted.status, scripted.header("x-test")), (502, Some("yes")));
     assert_eq!(call("POST", "faults", "not json").status, 400);
 
     let stats = call("GET", "stats", "").json();
@@ -396,10 +346,7 @@ fn control_endpoints() {
     // Reset clears the log and the queued "close".
     assert_eq!(call("POST", "reset", "").status, 204);
     assert_eq!(call("GET", "stats", "").json()["requests"], 0);
-    assert_eq!(
-        post(&s, "/v1/oauth/introspect", FORM, "access_token=x").status,
-        200
-    );
+    assert_eq!(post(&s, "/v1/oauth/introspect", FORM, "access_token=x").status, 200);
 }
 
 #[test]
@@ -409,22 +356,10 @@ fn token_lifetime_option() {
         ..Options::default()
     })
     .unwrap();
-    let generated = post(
-        &s,
-        "/v1/oauth/token",
-        FORM,
-        "grant_type=client_credentials&scope=api",
-    )
-    .json();
+    let generated = post(&s, "/v1/oauth/token", FORM, "grant_type=client_credentials&scope=api").json();
     assert_eq!(generated["expires_in"], 1);
-    let body = format!(
-        "access_token={}",
-        generated["access_token"].as_str().unwrap()
-    );
-    assert_eq!(
-        post(&s, "/v1/oauth/introspect", FORM, &body).json()["active"],
-        true
-    );
+    let body = format!("access_token={}", generated["access_token"].as_str().unwrap());
+    assert_eq!(post(&s, "/v1/oauth/introspect", FORM, &body).json()["active"], true);
 
     std::thread::sleep(Duration::from_millis(1500));
     assert_eq!(
@@ -436,10 +371,9 @@ fn token_lifetime_option() {
 
 #[test]
 fn fault_json_forms() {
-    let faults: Vec<Fault> = serde_json::from_str(
-        r#"["hang", "close", {"respond": {"status": 429, "headers": [["Retry-After", "1"]]}}]"#,
-    )
-    .unwrap();
+    let faults: Vec<Fault> =
+        serde_json::from_str(r#"["hang", "close", {"respond": {"status": 429, "headers": [["Retry-After", "1"]]}}]"#)
+            .unwrap();
     assert_eq!(
         faults,
         vec![

@@ -77,10 +77,7 @@ fn proxy_tunnels_with_the_right_credentials_only() {
     let port = proxy.url().rsplit(':').next().unwrap().to_string();
     assert_eq!(proxy.url(), format!("http://127.0.0.1:{port}"));
 
-    let through = agent(
-        Some(&ca),
-        Some(&format!("http://user:pass@127.0.0.1:{port}")),
-    );
+    let through = agent(Some(&ca), Some(&format!("http://user:pass@127.0.0.1:{port}")));
     assert_eq!(generate(&through, &s).unwrap(), 200);
     assert_eq!(generate(&through, &s).unwrap(), 200);
     let target = format!("127.0.0.1:{}", s.port());
@@ -92,10 +89,7 @@ fn proxy_tunnels_with_the_right_credentials_only() {
         }
     );
 
-    let wrong = agent(
-        Some(&ca),
-        Some(&format!("http://user:nope@127.0.0.1:{port}")),
-    );
+    let wrong = agent(Some(&ca), Some(&format!("http://user:nope@127.0.0.1:{port}")));
     assert!(generate(&wrong, &s).is_err());
     let none = agent(Some(&ca), Some(&proxy.url()));
     assert!(generate(&none, &s).is_err());
@@ -109,9 +103,7 @@ fn proxy_tunnels_with_the_right_credentials_only() {
 /// Sends `request` to the proxy on a plain socket and returns its status line.
 fn raw_status_line(proxy: &Proxy, request: &str) -> String {
     let mut stream = std::net::TcpStream::connect(("127.0.0.1", proxy.port())).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(5)))
-        .unwrap();
+    stream.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     stream.write_all(request.as_bytes()).unwrap();
     let mut buf = [0; 1024];
     let n = stream.read(&mut buf).unwrap();
@@ -134,16 +126,10 @@ fn proxy_refusals() {
         "CONNECT example.invalid:443 HTTP/1.1\r\nHost: example.invalid:443\r\n\r\n",
     );
     assert_eq!(status, "HTTP/1.1 403 Forbidden");
-    let status = raw_status_line(
-        &open,
-        "GET http://127.0.0.1:9/ HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n",
-    );
+    let status = raw_status_line(&open, "GET http://127.0.0.1:9/ HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n");
     assert_eq!(status, "HTTP/1.1 405 Method Not Allowed");
 
     let closed = Proxy::start(Some(("u".into(), "p".into()))).unwrap();
-    let status = raw_status_line(
-        &closed,
-        "CONNECT 127.0.0.1:9 HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n",
-    );
+    let status = raw_status_line(&closed, "CONNECT 127.0.0.1:9 HTTP/1.1\r\nHost: 127.0.0.1:9\r\n\r\n");
     assert_eq!(status, "HTTP/1.1 407 Proxy Authentication Required");
 }
