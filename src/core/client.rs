@@ -12,7 +12,12 @@ use super::transport::{Answer, Endpoint, Transport};
 
 pub use super::transport::{MAX_PARALLELISM, VERSION};
 
-const NOT_FOUND_MESSAGE: &str = "revoke: HTTP 404: the token is unknown, expired or already revoked";
+/// Why Voucherify answers a revoke with 404.
+macro_rules! not_found_reason {
+    () => {
+        "the token is unknown, expired or already revoked"
+    };
+}
 
 /// Parallelism of [`Client::revoke_tokens`] when the caller gives 0.
 pub const DEFAULT_PARALLELISM: usize = 4;
@@ -54,13 +59,16 @@ impl Client {
                 http_status: 404,
                 attempts: 1,
                 rate_limit: answer.rate_limit,
-                ..Error::new(Status::TokenNotFound, NOT_FOUND_MESSAGE)
+                ..Error::new(
+                    Status::TokenNotFound,
+                    concat!("revoke: HTTP 404: ", not_found_reason!()),
+                )
             }),
             404 => {
                 // Keep whatever a body says (a wrong region's request_id, say).
                 let mut e = http_error(Status::TokenNotFound, "revoke", &answer);
                 if e.body.message.is_none() {
-                    e.message.push_str(": the token is unknown, expired or already revoked");
+                    e.message.push_str(concat!(": ", not_found_reason!()));
                 }
                 Err(e)
             }
