@@ -2,8 +2,10 @@
 //! points at it.
 #![allow(dead_code)] // Each test binary uses its own part of this.
 
+use std::time::{Duration, Instant};
+
 use vf_standin::{Fault, Options, StandIn};
-use voucherify::Config;
+use voucherify::{Client, Config, Status};
 
 pub fn standin(options: Options) -> StandIn {
     StandIn::start(options).expect("stand-in starts")
@@ -34,4 +36,18 @@ pub fn respond(status: u16, headers: &[(&str, &str)]) -> Fault {
         headers: headers.iter().map(|(n, v)| (n.to_string(), v.to_string())).collect(),
         body: String::new(),
     }
+}
+
+/// Revokes `token` and asserts a timeout no sooner than `timeout_ms` (less
+/// 10 ms of rounding) and no later than `slack_ms` after it.
+pub fn assert_times_out(client: &Client, token: &str, timeout_ms: u64, slack_ms: u64) {
+    let started = Instant::now();
+    let err = client.revoke_token(token).unwrap_err();
+    let took = started.elapsed();
+    assert_eq!(err.status, Status::Timeout, "{}", err.message);
+    let (earliest, latest) = (timeout_ms - 10, timeout_ms + slack_ms);
+    assert!(
+        took >= Duration::from_millis(earliest) && took < Duration::from_millis(latest),
+        "{token}: {took:?}, expected {earliest} to {latest} ms"
+    );
 }
