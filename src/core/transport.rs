@@ -30,6 +30,12 @@ pub const VERSION: &str = env!("CARGO_PKG_VERSION");
 /// misbehaving server from filling memory.
 const MAX_BODY: u64 = 64 * 1024;
 
+/// Per-connection buffers, and the largest response head accepted (the
+/// input buffer must hold it whole).
+const INPUT_BUFFER: usize = 32 * 1024;
+const OUTPUT_BUFFER: usize = 16 * 1024;
+const MAX_RESPONSE_HEADER: usize = 16 * 1024;
+
 /// The most parallel requests one bulk call makes; also the pool's size,
 /// so that every worker keeps its connection.
 pub const MAX_PARALLELISM: usize = 32;
@@ -118,6 +124,11 @@ impl Transport {
             .tls_config(tls_config(config, url.is_https)?)
             .timeout_global(Some(config.timeout))
             .timeout_connect(Some(config.connect_timeout.min(config.timeout)))
+            // Voucherify's requests and answers are small: ureq's 128 KiB
+            // buffers each way would make every pooled connection cost 256 KiB.
+            .input_buffer_size(INPUT_BUFFER)
+            .output_buffer_size(OUTPUT_BUFFER)
+            .max_response_header_size(MAX_RESPONSE_HEADER)
             .max_idle_connections(MAX_PARALLELISM)
             .max_idle_connections_per_host(MAX_PARALLELISM)
             .user_agent(user_agent.as_str())
