@@ -63,7 +63,10 @@ fn an_idle_client_is_small_and_further_clients_share_the_trust_store() {
     println!("  each further https client (store shared):       {further_https:>8}");
     println!("  a plain-http client (no store):                 {plain:>8}");
     println!("  its pooled connection and buffers after a call: {after_call:>8}  (also the stand-in's log entry)");
-    assert!(further_https < 64 * 1024, "a further client holds {further_https} bytes");
+    assert!(
+        further_https < 64 * 1024,
+        "a further client holds {further_https} bytes"
+    );
     assert!(first_https > further_https, "the store is loaded once");
     assert!(after_call < 128 * 1024, "a pooled connection holds {after_call} bytes");
     drop((bare_agent, first, further));
