@@ -904,22 +904,15 @@ class Client(_Owned):
                 _call(_api.vf_config_set_tls_roots, config, int(tls_roots))
             if allow_insecure_http:
                 _call(_api.vf_config_set_allow_insecure_http, config, True)
-            if timeout_ms is not None:
-                _call(_api.vf_config_set_timeout_ms, config, _to_uint32("timeout_ms", timeout_ms))
-            if connect_timeout_ms is not None:
-                _call(
-                    _api.vf_config_set_connect_timeout_ms,
-                    config,
-                    _to_uint32("connect_timeout_ms", connect_timeout_ms),
-                )
-            if max_attempts is not None:
-                _call(_api.vf_config_set_max_attempts, config, _to_uint32("max_attempts", max_attempts))
-            if retry_base_delay_ms is not None:
-                _call(
-                    _api.vf_config_set_retry_base_delay_ms,
-                    config,
-                    _to_uint32("retry_base_delay_ms", retry_base_delay_ms),
-                )
+            numbers = (
+                (_api.vf_config_set_timeout_ms, "timeout_ms", timeout_ms),
+                (_api.vf_config_set_connect_timeout_ms, "connect_timeout_ms", connect_timeout_ms),
+                (_api.vf_config_set_max_attempts, "max_attempts", max_attempts),
+                (_api.vf_config_set_retry_base_delay_ms, "retry_base_delay_ms", retry_base_delay_ms),
+            )
+            for setter, name, number in numbers:
+                if number is not None:
+                    _call(setter, config, _to_uint32(name, number))
             handle = _Handle()
             _call(_api.vf_client_new, config, ctypes.byref(handle))
         finally:
