@@ -11,6 +11,8 @@ use std::sync::OnceLock;
 
 mod common;
 
+use common::header;
+
 use proptest::prelude::*;
 use vf_standin::{Options, RecordedRequest, StandIn};
 use voucherify::ffi::client::{vf_client_free, vf_client_new, vf_revoke_token};
@@ -81,15 +83,6 @@ fn form(request: &RecordedRequest) -> Vec<(String, String)> {
         request.body
     );
     serde_urlencoded::from_bytes(&request.body).expect("a form body")
-}
-
-fn header<'a>(request: &'a RecordedRequest, name: &str) -> &'a str {
-    request
-        .headers
-        .iter()
-        .find(|(n, _)| n == name)
-        .map(|(_, v)| v.as_str())
-        .unwrap_or_default()
 }
 
 /// Any string, weighted towards the interesting ones: printable ASCII,

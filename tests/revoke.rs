@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::single_attempt_config;
+use common::{header, revoke_from_threads, single_attempt_config};
 use vf_standin::{Options, StandIn};
 use voucherify::{Client, Config, Status};
 
@@ -39,14 +39,7 @@ fn request_carries_credentials_form_body_and_identifying_headers() {
     let _ = client.revoke_token(odd);
     let requests = server.requests();
     let request = requests.last().expect("one request");
-    let header = |name: &str| {
-        request
-            .headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-            .unwrap_or_default()
-    };
+    let header = |name: &str| header(request, name);
     assert_eq!(request.method, "POST");
     assert_eq!(request.path, "/v1/oauth/token/revoke");
     assert_eq!(header("x-app-id"), server.app_id());
@@ -189,18 +182,6 @@ fn one_client_serves_many_threads() {
     let server = standin();
     let client = client_for(&server);
     let tokens: Vec<String> = (0..160).map(|_| server.mint_token("api")).collect();
-    std::thread::scope(|scope| {
-        for chunk in tokens.chunks(20) {
-            let client = &client;
-            scope.spawn(move || {
-                for token in chunk {
-                    client.revoke_token(token).unwrap();
-                }
-            });
-        }
-    });
-    for token in &tokens {
-        assert_eq!(client.revoke_token(token).unwrap_err().status, Status::TokenNotFound);
-    }
+    revoke_from_threads(&client, &tokens, 20);
     assert_eq!(server.request_count(), 320);
 }

@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use vf_standin::{Fault, Options, StandIn};
+use vf_standin::{Fault, Options, RecordedRequest, StandIn};
 use voucherify::{Client, Config, Status};
 
 pub fn standin(options: Options) -> StandIn {
@@ -50,4 +50,31 @@ pub fn assert_times_out(client: &Client, token: &str, timeout_ms: u64, slack_ms:
         took >= Duration::from_millis(earliest) && took < Duration::from_millis(latest),
         "{token}: {took:?}, expected {earliest} to {latest} ms"
     );
+}
+
+/// The value of a recorded request's header (names are lowercase), or "".
+pub fn header<'a>(request: &'a RecordedRequest, name: &str) -> &'a str {
+    request
+        .headers
+        .iter()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+        .unwrap_or_default()
+}
+
+/// Revokes `tokens` from threads sharing `client`, `per_thread` each (every
+/// revoke must succeed), then checks each token is gone.
+pub fn revoke_from_threads(client: &Client, tokens: &[String], per_thread: usize) {
+    std::thread::scope(|scope| {
+        for chunk in tokens.chunks(per_thread) {
+            scope.spawn(move || {
+                for token in chunk {
+                    client.revoke_token(token).unwrap();
+                }
+            });
+        }
+    });
+    for token in tokens {
+        assert_eq!(client.revoke_token(token).unwrap_err().status, Status::TokenNotFound);
+    }
 }
