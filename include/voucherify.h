@@ -111,6 +111,13 @@ typedef enum {
    * An internal failure that is none of the above.
    */
   VF_STATUS_INTERNAL = 15,
+  /**
+   * The project's quota is spent and waiting minutes will not help:
+   * Voucherify answered 402 (the pricing plan is exceeded), or 429 for
+   * the billing cycle's limit (`X-Rate-Limit-Type: api_calls_cycle`) or
+   * an ended plan. Never retried.
+   */
+  VF_STATUS_QUOTA_EXCEEDED = 16,
 } vf_status;
 
 /**
@@ -284,6 +291,14 @@ int64_t vf_error_rate_limit_remaining(const vf_error *error);
 int64_t vf_error_rate_limit_retry_at(const vf_error *error);
 
 /**
+ * `X-Rate-Limit-Type` of the last answer: which limit it reports, such as
+ * `"api_calls"`, `"bulk_api_calls"` or `"api_calls_cycle"` (the billing
+ * cycle's quota, which no wait within a call can clear); NULL if absent
+ * or `error` is NULL.
+ */
+const char *vf_error_rate_limit_type(const vf_error *error);
+
+/**
  * Frees an error object. NULL is accepted and ignored. Strings read from
  * it become invalid.
  */
@@ -353,7 +368,12 @@ vf_status vf_config_set_connect_timeout_ms(vf_config *config,
  * Sets how long one call may take from start to end, in milliseconds; at
  * least 1. Default 30 000, well under the 3 minutes after which
  * Voucherify's load balancers cut a request. A call that runs out returns
- * `VF_STATUS_TIMEOUT`.
+ * `VF_STATUS_TIMEOUT`. Retries, backoff and rate-limit waits all come out
+ * of this budget; so that a timed-out attempt can still be retried, each
+ * attempt of a revoke or introspect gets a fair share of the time left
+ * (the time left divided by the attempts left: with the defaults, 10 s
+ * for the first of 3), and the last attempt, or an attempt of a mint
+ * (whose timeout is never retried), gets all of it.
  */
 vf_status vf_config_set_timeout_ms(vf_config *config, uint32_t timeout_ms, vf_error **err_out);
 
@@ -391,6 +411,9 @@ vf_status vf_config_load_env(vf_config *config, vf_error **err_out);
  * introspect are safe to repeat. Minting is not (a lost answer would leave
  * a live token nobody holds), so it is retried only when the server
  * certainly did not act: refused connections, connect timeouts, 429, 503.
+ * A 402, or a 429 for the billing cycle's quota or an ended plan, is
+ * `VF_STATUS_QUOTA_EXCEEDED` and never retried. Each attempt gets a share
+ * of the total timeout (see `vf_config_set_timeout_ms()`).
  */
 vf_status vf_config_set_max_attempts(vf_config *config, uint32_t attempts, vf_error **err_out);
 
@@ -499,6 +522,29 @@ vf_status vf_client_rate_limit(const vf_client *client,
                                int64_t *remaining_out,
                                int64_t *retry_at_out,
                                vf_error **err_out);
+
+/**
+ * Reads `X-Rate-Limit-Type` of the latest answer this client received
+ * that carried it (from any thread), such as `"api_calls"` or
+ * `"api_calls_cycle"`. `*type_out` receives a string owned by the caller
+ * (`vf_string_free()`), or NULL when no answer carried the header yet.
+ * Thread-safe.
+ */
+vf_status vf_client_rate_limit_type(const vf_client *client, char **type_out, vf_error **err_out);
+
+/**
+ * Says until when the rate limit pauses this client, in Unix
+ * milliseconds, or -1 when calls go out at once. Thread-safe.
+ *
+ * After a 429 with `Retry-After`, or any answer with
+ * `X-Rate-Limit-Remaining: 0` and `X-Rate-Limit-Retry`, nothing is sent by
+ * any thread using the client (bulk revokes and token sources included)
+ * until the time the server named; a call whose total timeout ends
+ * before then fails at once with `VF_STATUS_RATE_LIMITED` (or
+ * `VF_STATUS_QUOTA_EXCEEDED` when the billing cycle's quota is spent),
+ * sending nothing; the others wait and then go out.
+ */
+vf_status vf_client_paused_until(const vf_client *client, int64_t *unix_ms_out, vf_error **err_out);
 
 /**
  * Mints an access token: `POST /v1/oauth/token` with

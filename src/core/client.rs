@@ -5,7 +5,8 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::config::{invalid, Config};
-use super::error::{Error, RateLimit};
+use super::error::Error;
+use super::rate_limit::RateLimit;
 use super::status::Status;
 use super::token::{join_scopes, parse_generated, parse_introspection, Introspection, Token};
 use super::transport::{Answer, Endpoint, Transport};
@@ -66,13 +67,14 @@ impl Client {
             }),
             404 => {
                 // Keep whatever a body says (a wrong region's request_id, say).
-                let mut e = http_error(Status::TokenNotFound, "revoke", &answer);
+                let mut e = http_error("revoke", &answer);
+                e.status = Status::TokenNotFound;
                 if e.body.message.is_none() {
                     e.message.push_str(concat!(": ", not_found_reason!()));
                 }
                 Err(e)
             }
-            status => Err(http_error(Status::for_http_status(status), "revoke", &answer)),
+            _ => Err(http_error("revoke", &answer)),
         }
     }
 
@@ -80,6 +82,17 @@ impl Client {
     /// from any thread (`retry_after` is only reported on errors).
     pub fn last_rate_limit(&self) -> RateLimit {
         self.transport.last_rate_limit()
+    }
+
+    /// When the pause the rate limit imposed ends, on the wall clock, or
+    /// `None` when calls go out at once. After a 429 with `Retry-After`,
+    /// or an answer with `X-Rate-Limit-Remaining: 0` and
+    /// `X-Rate-Limit-Retry`, nothing is sent by any thread using this
+    /// client (bulk workers and token sources included) until then; a
+    /// call whose deadline comes first fails at once with `RateLimited`
+    /// (`QuotaExceeded` when the billing cycle's quota is spent).
+    pub fn paused_until(&self) -> Option<std::time::SystemTime> {
+        self.transport.paused_until()
     }
 
     /// Mints an access token with these scopes: a list, or space-separated
@@ -93,7 +106,7 @@ impl Client {
         )?;
         match answer.status {
             200 => parse_generated(&answer.body, answer.received_at),
-            status => Err(http_error(Status::for_http_status(status), "generate", &answer)),
+            _ => Err(http_error("generate", &answer)),
         }
     }
 
@@ -106,7 +119,7 @@ impl Client {
             .post_form(Endpoint::Introspect, &[("access_token", access_token)], true)?;
         match answer.status {
             200 => parse_introspection(&answer.body, answer.received_at),
-            status => Err(http_error(Status::for_http_status(status), "introspect", &answer)),
+            _ => Err(http_error("introspect", &answer)),
         }
     }
 
@@ -163,8 +176,8 @@ impl Client {
 }
 
 /// The error for an HTTP answer, with how many attempts it took.
-fn http_error(status: Status, what: &str, answer: &Answer) -> Error {
-    let mut e = Error::from_http(status, what, answer.status, &answer.body);
+fn http_error(what: &str, answer: &Answer) -> Error {
+    let mut e = Error::from_http(answer.failure_status(), what, answer.status, &answer.body);
     e.attempts = answer.attempts;
     e.rate_limit = answer.rate_limit.clone();
     if answer.attempts > 1 {

@@ -195,8 +195,10 @@ impl Config {
 
     /// How many requests one call may send (1 turns retries off). Retries
     /// cover refused or reset connections, timeouts before an answer, and
-    /// 429, 502, 503 and 504 answers; never more than the total timeout.
-    /// Minting retries only what the server certainly did not act on.
+    /// 429, 502, 503 and 504 answers; never more than the total timeout,
+    /// of which each retryable attempt gets a fair share (the time left
+    /// divided by the attempts left). Minting retries only what the server
+    /// certainly did not act on.
     pub fn set_max_attempts(&mut self, attempts: u32) -> Result<(), Error> {
         if !(1..=MAX_ATTEMPTS).contains(&attempts) {
             return Err(invalid(format!(

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use super::rate_limit::RateLimit;
 use super::status::Status;
 
 /// Longest server-provided string kept in an error, in bytes: an HTML page
@@ -41,19 +42,15 @@ impl ApiErrorBody {
             custom_message: text(object.get("error").and_then(|e| e.get("message"))),
         })
     }
-}
 
-/// The rate-limit headers of an answer; `None` where a header was absent.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct RateLimit {
-    /// `X-Rate-Limit-Limit`: calls allowed per period.
-    pub limit: Option<i64>,
-    /// `X-Rate-Limit-Remaining`: calls left in this period.
-    pub remaining: Option<i64>,
-    /// `X-Rate-Limit-Retry`: when calls are allowed again, Unix seconds.
-    pub retry_at: Option<i64>,
-    /// `Retry-After`: seconds to wait, sent once a limit was hit.
-    pub retry_after: Option<i64>,
+    /// Whether the body says the subscription plan has ended or is
+    /// exceeded (a 429 that, like a 402, no wait can fix).
+    pub fn says_plan_ended(&self) -> bool {
+        [&self.key, &self.message, &self.details, &self.custom_message]
+            .into_iter()
+            .flatten()
+            .any(|text| text.to_ascii_lowercase().contains("plan"))
+    }
 }
 
 /// A failed call: a status to branch on, a message to log, and what the

@@ -3,6 +3,7 @@
 mod client;
 mod config;
 mod error;
+mod rate_limit;
 mod resolver;
 mod status;
 mod steady_timeouts;
@@ -15,7 +16,8 @@ pub use config::{
     Config, TlsRoots, CLUSTERS, DEFAULT_BASE_URL, DEFAULT_CONNECT_TIMEOUT, DEFAULT_MAX_ATTEMPTS,
     DEFAULT_RETRY_BASE_DELAY, DEFAULT_TIMEOUT, MAX_ATTEMPTS,
 };
-pub use error::{ApiErrorBody, Error, RateLimit};
+pub use error::{ApiErrorBody, Error};
+pub use rate_limit::{RateLimit, MAX_SERVER_WAIT};
 pub use status::Status;
 pub use token::{Introspection, Token};
 pub use token_source::{TokenSource, DEFAULT_REFRESH_MARGIN};

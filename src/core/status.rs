@@ -49,11 +49,16 @@ pub enum Status {
     Panic = 14,
     /// An internal failure that is none of the above.
     Internal = 15,
+    /// The project's quota is spent and waiting minutes will not help:
+    /// Voucherify answered 402 (the pricing plan is exceeded), or 429 for
+    /// the billing cycle's limit (`X-Rate-Limit-Type: api_calls_cycle`) or
+    /// an ended plan. Never retried.
+    QuotaExceeded = 16,
 }
 
 impl Status {
     /// Every status, in numeric order.
-    const ALL: [Status; 16] = [
+    const ALL: [Status; 17] = [
         Status::Ok,
         Status::NullArgument,
         Status::InvalidArgument,
@@ -70,6 +75,7 @@ impl Status {
         Status::TlsError,
         Status::Panic,
         Status::Internal,
+        Status::QuotaExceeded,
     ];
 
     /// The status with this number, if there is one.
@@ -101,6 +107,7 @@ impl Status {
             Status::TlsError => c"VF_STATUS_TLS_ERROR",
             Status::Panic => c"VF_STATUS_PANIC",
             Status::Internal => c"VF_STATUS_INTERNAL",
+            Status::QuotaExceeded => c"VF_STATUS_QUOTA_EXCEEDED",
         }
     }
 
@@ -110,6 +117,7 @@ impl Status {
         match http_status {
             400 => Status::BadRequest,
             401 => Status::Unauthorized,
+            402 => Status::QuotaExceeded,
             403 => Status::Forbidden,
             429 => Status::RateLimited,
             500..=599 => Status::ServerError,
@@ -129,6 +137,6 @@ mod tests {
             assert_eq!(Status::from_code(i as i64), Some(*s));
         }
         assert_eq!(Status::from_code(-1), None);
-        assert_eq!(Status::from_code(16), None);
+        assert_eq!(Status::from_code(Status::ALL.len() as i64), None);
     }
 }

@@ -5,20 +5,20 @@
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::io;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime};
 
 use once_cell::sync::Lazy;
 use ureq::config::Config as AgentConfig;
 use ureq::http::header::CONTENT_TYPE;
-use ureq::http::{HeaderMap, HeaderName, HeaderValue, Uri};
+use ureq::http::{HeaderName, HeaderValue, Uri};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::transport::{Connector, DefaultConnector};
 use ureq::{Agent, Proxy};
 
 use super::config::{invalid, parse_base_url, Config, TlsRoots};
-use super::error::{Error, RateLimit};
+use super::error::{ApiErrorBody, Error};
+use super::rate_limit::{instant_after, Admitted, Allowance, RateLimit};
 use super::resolver::CachingResolver;
 use super::status::Status;
 use super::steady_timeouts::SteadyTimeouts;
@@ -43,6 +43,10 @@ pub const MAX_PARALLELISM: usize = 32;
 /// Longest backoff between attempts when the server names no wait.
 const MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 
+/// An attempt's budget that differs from the agent's by less than this
+/// (the socket timeouts' grain) is not worth a per-request configuration.
+const BUDGET_GRAIN: Duration = Duration::from_millis(10);
+
 const FORM: &str = "application/x-www-form-urlencoded";
 
 /// An HTTP answer, body read to the end so that the connection goes back
@@ -56,6 +60,35 @@ pub(crate) struct Answer {
     /// server acted on it (the answer was lost).
     pub earlier_attempt_may_have_acted: bool,
     pub rate_limit: RateLimit,
+}
+
+impl Answer {
+    /// The status a caller gets for this answer when it is not the one
+    /// the endpoint hoped for. A 402, or a 429 for the billing cycle's
+    /// quota or an ended plan, is `QuotaExceeded`: waiting will not help.
+    pub fn failure_status(&self) -> Status {
+        let quota = match self.status {
+            402 => true,
+            429 => {
+                self.rate_limit.is_cycle_limit()
+                    || ApiErrorBody::parse(&self.body).is_some_and(|body| body.says_plan_ended())
+            }
+            _ => false,
+        };
+        match quota {
+            true => Status::QuotaExceeded,
+            false => Status::for_http_status(self.status),
+        }
+    }
+}
+
+/// An error, with how many attempts were made before it.
+fn with_attempts(mut e: Error, attempts: u32) -> Error {
+    e.attempts = attempts;
+    if attempts > 1 {
+        e.message.push_str(&format!(" (after {attempts} attempts)"));
+    }
+    e
 }
 
 /// The OAuth endpoints this library calls.
@@ -87,9 +120,15 @@ pub(crate) struct Transport {
     /// and built once.
     headers: Vec<(HeaderName, HeaderValue)>,
     timeout: Duration,
+    /// The agent's own wait for an answer to begin: the first attempt's
+    /// fair share of `timeout`.
+    first_attempt_share: Duration,
+    connect_timeout: Duration,
     max_attempts: u32,
     retry_base_delay: Duration,
-    last_rate_limit: LastRateLimit,
+    /// The project's rate limit as this client sees it, shared by every
+    /// thread, bulk worker and token source using the client.
+    allowance: Allowance,
 }
 
 impl Transport {
@@ -109,6 +148,7 @@ impl Transport {
                 url.normalized
             )));
         }
+        let first_attempt_share = config.timeout / config.max_attempts.max(1);
         let mut user_agent = format!("libvoucherify/{VERSION}");
         if let Some(suffix) = &config.user_agent_suffix {
             user_agent.push(' ');
@@ -123,7 +163,8 @@ impl Transport {
             .proxy(proxy(config)?)
             .tls_config(tls_config(config, url.is_https)?)
             .timeout_global(Some(config.timeout))
-            .timeout_connect(Some(config.connect_timeout.min(config.timeout)))
+            .timeout_connect(Some(config.connect_timeout.min(first_attempt_share)))
+            .timeout_recv_response(Some(first_attempt_share))
             // Voucherify's requests and answers are small: ureq's 128 KiB
             // buffers each way would make every pooled connection cost 256 KiB.
             .input_buffer_size(INPUT_BUFFER)
@@ -164,31 +205,42 @@ impl Transport {
             urls: [token?, introspect?, revoke?],
             headers,
             timeout: config.timeout,
+            first_attempt_share,
+            connect_timeout: config.connect_timeout,
             max_attempts: config.max_attempts,
             retry_base_delay: config.retry_base_delay,
-            last_rate_limit: LastRateLimit::default(),
+            allowance: Allowance::default(),
         })
     }
 
     /// Sends a form to an OAuth endpoint, retrying transient failures with
     /// exponential backoff and full jitter (or the wait the server asks
     /// for), within the attempt limit and never past the total timeout.
+    /// Nothing is sent while the client is paused by the rate limit.
     ///
     /// A call that is not `idempotent` (minting a token) is retried only
     /// when the server certainly did not act, so no token is minted twice.
     pub fn post_form(&self, endpoint: Endpoint, fields: &[(&str, &str)], idempotent: bool) -> Result<Answer, Error> {
         let body = serde_urlencoded::to_string(fields)
             .map_err(|e| Error::new(Status::Internal, format!("cannot encode the form: {e}")))?;
-        let deadline = Instant::now() + self.timeout;
+        let deadline = instant_after(Instant::now(), self.timeout);
         let mut attempts = 0;
         let mut may_have_acted = false;
         loop {
+            let admitted = self.allowance.admit(deadline).map_err(|e| with_attempts(e, attempts))?;
             attempts += 1;
-            // The first attempt has the agent's whole budget; later ones what is left.
-            let budget = (attempts > 1).then(|| deadline.saturating_duration_since(Instant::now()));
-            let outcome = self.send_once(endpoint, &body, budget);
-            let (mut retry, server_wait) = match &outcome {
-                Ok(answer) => (Retry::for_http_status(answer.status), answer.rate_limit.wait()),
+            let budget = self.attempt_budget(deadline, attempts, idempotent);
+            let outcome = self.send_once(endpoint, &body, budget, admitted);
+            let (mut retry, own_wait) = match &outcome {
+                Ok(answer) => {
+                    // A wait every caller keeps is waited out in `admit`.
+                    let shared = answer.rate_limit.shared_wait(answer.status).is_some();
+                    let own = answer.rate_limit.wait().filter(|_| !shared);
+                    (
+                        Retry::for_answer(answer),
+                        if shared { Some(Duration::ZERO) } else { own },
+                    )
+                }
                 Err((_, retry)) => (*retry, None),
             };
             if retry == Retry::MayHaveActed && !idempotent {
@@ -199,27 +251,42 @@ impl Transport {
             // deadline comes first; our own backoff is capped.
             let delay = match give_up {
                 true => Duration::ZERO,
-                false => server_wait.unwrap_or_else(|| self.backoff(attempts).min(MAX_RETRY_DELAY)),
+                false => own_wait.unwrap_or_else(|| self.backoff(attempts).min(MAX_RETRY_DELAY)),
             };
-            if give_up || Instant::now() + delay >= deadline {
+            let now = Instant::now();
+            let resume = instant_after(now, delay).max(self.allowance.pause_end().unwrap_or(now));
+            if give_up || resume >= deadline {
                 return match outcome {
                     Ok(mut answer) => {
                         answer.attempts = attempts;
                         answer.earlier_attempt_may_have_acted = may_have_acted;
                         Ok(answer)
                     }
-                    Err((mut e, _)) => {
-                        e.attempts = attempts;
-                        if attempts > 1 {
-                            e.message.push_str(&format!(" (after {attempts} attempts)"));
-                        }
-                        Err(e)
-                    }
+                    Err((e, _)) => Err(with_attempts(e, attempts)),
                 };
             }
             may_have_acted |= retry == Retry::MayHaveActed;
             std::thread::sleep(delay);
         }
+    }
+
+    /// How long an attempt may wait: for the connection and for the
+    /// answer to begin, a fair share of the time left (so that a retry
+    /// still has time when the attempt times out); once the answer has
+    /// begun (it cannot be repeated), all of the time left. The last
+    /// attempt, and any attempt of a call whose timeout is never retried
+    /// (minting), may wait all of it. `None` when the agent's own
+    /// timeouts say the same.
+    fn attempt_budget(&self, deadline: Instant, attempt: u32, idempotent: bool) -> Option<AttemptBudget> {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let attempts_left = match idempotent {
+            true => self.max_attempts.saturating_sub(attempt) + 1,
+            false => 1,
+        };
+        let share = left / attempts_left;
+        let same_as_agent =
+            self.timeout.abs_diff(left) < BUDGET_GRAIN && self.first_attempt_share.abs_diff(share) < BUDGET_GRAIN;
+        (!same_as_agent).then_some(AttemptBudget { left, share })
     }
 
     /// Full jitter: a uniformly random wait up to base * 2^(attempt - 1).
@@ -232,20 +299,41 @@ impl Transport {
     }
 
     /// One request and its answer, or the failure and whether to retry it.
-    fn send_once(&self, endpoint: Endpoint, body: &str, budget: Option<Duration>) -> Result<Answer, (Error, Retry)> {
+    fn send_once(
+        &self,
+        endpoint: Endpoint,
+        body: &str,
+        budget: Option<AttemptBudget>,
+        admitted: Admitted<'_>,
+    ) -> Result<Answer, (Error, Retry)> {
         let url = &self.urls[endpoint as usize];
         let mut request = self.agent.post(url);
         for (name, value) in &self.headers {
             request = request.header(name, value);
         }
-        if let Some(budget) = budget {
-            request = request.config().timeout_global(Some(budget)).build();
+        if let Some(AttemptBudget { left, share }) = budget {
+            request = request
+                .config()
+                .timeout_global(Some(left))
+                .timeout_connect(Some(self.connect_timeout.min(share)))
+                .timeout_recv_response(Some(share))
+                .build();
         }
         let failed = |e: ureq::Error| transport_error(&format!("POST {url}"), e);
         let mut response = request.send(body).map_err(failed)?;
         let status = response.status().as_u16();
-        let rate_limit = RateLimit::from_headers(response.headers());
-        self.last_rate_limit.store(&rate_limit);
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(name, value)| (name.as_str(), value.as_bytes()));
+        let rate_limit = RateLimit::parse(headers, SystemTime::now());
+        let received_at = Instant::now();
+        // Calls refused during a pause this answer starts fail as what it was.
+        let refusal = match status == 402 || rate_limit.is_cycle_limit() {
+            true => Status::QuotaExceeded,
+            false => Status::RateLimited,
+        };
+        admitted.answered(status, &rate_limit, received_at, refusal);
         let body = response
             .body_mut()
             .with_config()
@@ -261,7 +349,7 @@ impl Transport {
         Ok(Answer {
             status,
             body,
-            received_at: Instant::now(),
+            received_at,
             attempts: 1,
             earlier_attempt_may_have_acted: false,
             rate_limit,
@@ -270,7 +358,13 @@ impl Transport {
 
     /// The rate-limit headers of the latest answer on this client.
     pub fn last_rate_limit(&self) -> RateLimit {
-        self.last_rate_limit.load()
+        self.allowance.latest()
+    }
+
+    /// When the pause the rate limit imposed on this client ends, on the
+    /// wall clock; `None` when calls are sent at once.
+    pub fn paused_until(&self) -> Option<SystemTime> {
+        self.allowance.paused_until()
     }
 }
 
@@ -278,6 +372,13 @@ impl Transport {
 /// refused control characters).
 fn header_value(value: &str) -> Result<HeaderValue, Error> {
     HeaderValue::from_str(value).map_err(|_| invalid("a header value contains a character HTTP does not allow"))
+}
+
+/// An attempt's timeouts: the time left for everything, and its share to
+/// connect and to see the answer begin.
+struct AttemptBudget {
+    left: Duration,
+    share: Duration,
 }
 
 /// Whether a failed attempt is worth repeating.
@@ -291,8 +392,12 @@ enum Retry {
 }
 
 impl Retry {
-    fn for_http_status(status: u16) -> Retry {
-        match status {
+    fn for_answer(answer: &Answer) -> Retry {
+        if answer.failure_status() == Status::QuotaExceeded {
+            // A spent quota or an ended plan: no retry can fix it.
+            return Retry::No;
+        }
+        match answer.status {
             // Rate limited or unavailable: the server did nothing.
             429 | 503 => Retry::NotActed,
             // A gateway failed: the server behind it may have acted.
@@ -341,77 +446,6 @@ fn io_status(e: &io::Error) -> (Status, Retry) {
         K::InvalidData => (Status::UnexpectedResponse, Retry::No),
         // Reset, aborted, closed early: the request may have been read.
         _ => (Status::ConnectionFailed, Retry::MayHaveActed),
-    }
-}
-
-impl RateLimit {
-    /// One pass over the answer's headers: this runs on every call.
-    fn from_headers(headers: &HeaderMap) -> RateLimit {
-        let mut rate_limit = RateLimit::default();
-        for (name, value) in headers {
-            let slot = match name.as_str() {
-                "x-rate-limit-limit" => &mut rate_limit.limit,
-                "x-rate-limit-remaining" => &mut rate_limit.remaining,
-                "x-rate-limit-retry" => &mut rate_limit.retry_at,
-                "retry-after" => &mut rate_limit.retry_after,
-                _ => continue,
-            };
-            let Ok(text) = value.to_str().map(str::trim) else {
-                continue;
-            };
-            *slot = text.parse::<i64>().ok().or_else(|| {
-                // Retry-After may be an HTTP date rather than seconds.
-                let at = httpdate::parse_http_date(text).ok()?;
-                Some(at.duration_since(SystemTime::now()).map_or(0, |d| d.as_secs() as i64))
-            });
-        }
-        rate_limit
-    }
-
-    /// How long the server asked us to wait, if it did: `Retry-After`
-    /// seconds, else until `X-Rate-Limit-Retry` (Unix seconds).
-    fn wait(&self) -> Option<Duration> {
-        if let Some(secs) = self.retry_after {
-            return Some(Duration::from_secs(secs.max(0) as u64));
-        }
-        let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs() as i64;
-        self.retry_at
-            .filter(|_| self.remaining == Some(0))
-            .map(|at| Duration::from_secs((at - now).max(0) as u64))
-    }
-}
-
-/// The latest rate-limit headers, readable by any thread without a lock.
-#[derive(Debug)]
-struct LastRateLimit([AtomicI64; 3]);
-
-/// Stands for "header absent" in [`LastRateLimit`].
-const ABSENT: i64 = i64::MIN;
-
-impl Default for LastRateLimit {
-    fn default() -> Self {
-        LastRateLimit([AtomicI64::new(ABSENT), AtomicI64::new(ABSENT), AtomicI64::new(ABSENT)])
-    }
-}
-
-impl LastRateLimit {
-    fn store(&self, r: &RateLimit) {
-        if r.limit.is_none() && r.remaining.is_none() && r.retry_at.is_none() {
-            return;
-        }
-        for (slot, value) in self.0.iter().zip([r.limit, r.remaining, r.retry_at]) {
-            slot.store(value.unwrap_or(ABSENT), Ordering::Relaxed);
-        }
-    }
-
-    fn load(&self) -> RateLimit {
-        let get = |i: usize| Some(self.0[i].load(Ordering::Relaxed)).filter(|v| *v != ABSENT);
-        RateLimit {
-            limit: get(0),
-            remaining: get(1),
-            retry_at: get(2),
-            retry_after: None,
-        }
     }
 }
 

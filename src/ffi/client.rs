@@ -4,7 +4,8 @@ use std::ffi::c_char;
 use std::sync::Arc;
 
 use super::{
-    boundary, boundary_value, free_object, out_arg, ref_arg, str_arg, vf_config, vf_error, vf_token, write_out,
+    boundary, boundary_value, c_string, free_object, out_arg, ref_arg, str_arg, vf_config, vf_error, vf_token,
+    write_out,
 };
 use crate::core::{Client, Error, Introspection, Status};
 
@@ -109,6 +110,62 @@ pub unsafe extern "C" fn vf_client_rate_limit(
                 *out = value.unwrap_or(-1);
             }
         }
+        Ok(())
+    })
+}
+
+/// Reads `X-Rate-Limit-Type` of the latest answer this client received
+/// that carried it (from any thread), such as `"api_calls"` or
+/// `"api_calls_cycle"`. `*type_out` receives a string owned by the caller
+/// (`vf_string_free()`), or NULL when no answer carried the header yet.
+/// Thread-safe.
+#[no_mangle]
+pub unsafe extern "C" fn vf_client_rate_limit_type(
+    client: *const vf_client,
+    type_out: *mut *mut c_char,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        let client = ref_arg(client, "client")?;
+        let type_out = type_out
+            .as_mut()
+            .ok_or_else(|| Error::new(Status::NullArgument, "type_out is NULL"))?;
+        *type_out = match client.inner.last_rate_limit().kind {
+            Some(kind) => c_string(&kind).into_raw(),
+            None => std::ptr::null_mut(),
+        };
+        Ok(())
+    })
+}
+
+/// Says until when the rate limit pauses this client, in Unix
+/// milliseconds, or -1 when calls go out at once. Thread-safe.
+///
+/// After a 429 with `Retry-After`, or any answer with
+/// `X-Rate-Limit-Remaining: 0` and `X-Rate-Limit-Retry`, nothing is sent by
+/// any thread using the client (bulk revokes and token sources included)
+/// until the time the server named; a call whose total timeout ends
+/// before then fails at once with `VF_STATUS_RATE_LIMITED` (or
+/// `VF_STATUS_QUOTA_EXCEEDED` when the billing cycle's quota is spent),
+/// sending nothing; the others wait and then go out.
+#[no_mangle]
+pub unsafe extern "C" fn vf_client_paused_until(
+    client: *const vf_client,
+    unix_ms_out: *mut i64,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        let client = ref_arg(client, "client")?;
+        let unix_ms_out = unix_ms_out
+            .as_mut()
+            .ok_or_else(|| Error::new(Status::NullArgument, "unix_ms_out is NULL"))?;
+        *unix_ms_out = client.inner.paused_until().map_or(-1, |until| {
+            let ms = until
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap_or_default()
+                .as_millis();
+            i64::try_from(ms).unwrap_or(i64::MAX)
+        });
         Ok(())
     })
 }

@@ -132,7 +132,12 @@ pub unsafe extern "C" fn vf_config_set_connect_timeout_ms(
 /// Sets how long one call may take from start to end, in milliseconds; at
 /// least 1. Default 30 000, well under the 3 minutes after which
 /// Voucherify's load balancers cut a request. A call that runs out returns
-/// `VF_STATUS_TIMEOUT`.
+/// `VF_STATUS_TIMEOUT`. Retries, backoff and rate-limit waits all come out
+/// of this budget; so that a timed-out attempt can still be retried, each
+/// attempt of a revoke or introspect gets a fair share of the time left
+/// (the time left divided by the attempts left: with the defaults, 10 s
+/// for the first of 3), and the last attempt, or an attempt of a mint
+/// (whose timeout is never retried), gets all of it.
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_timeout_ms(
     config: *mut vf_config,
@@ -194,6 +199,9 @@ pub unsafe extern "C" fn vf_config_load_env(config: *mut vf_config, err_out: *mu
 /// introspect are safe to repeat. Minting is not (a lost answer would leave
 /// a live token nobody holds), so it is retried only when the server
 /// certainly did not act: refused connections, connect timeouts, 429, 503.
+/// A 402, or a 429 for the billing cycle's quota or an ended plan, is
+/// `VF_STATUS_QUOTA_EXCEEDED` and never retried. Each attempt gets a share
+/// of the total timeout (see `vf_config_set_timeout_ms()`).
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_max_attempts(
     config: *mut vf_config,

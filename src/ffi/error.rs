@@ -22,6 +22,7 @@ pub struct vf_error {
     request_id: Option<CString>,
     attempts: u32,
     rate_limit: RateLimit,
+    rate_limit_type: Option<CString>,
 }
 
 impl vf_error {
@@ -35,6 +36,7 @@ impl vf_error {
             details: e.body.details.as_deref().map(c_string),
             request_id: e.body.request_id.as_deref().map(c_string),
             attempts: e.attempts,
+            rate_limit_type: e.rate_limit.kind.as_deref().map(c_string),
             rate_limit: e.rate_limit,
         };
         Box::into_raw(Box::new(object))
@@ -129,6 +131,15 @@ pub unsafe extern "C" fn vf_error_rate_limit_remaining(error: *const vf_error) -
 #[no_mangle]
 pub unsafe extern "C" fn vf_error_rate_limit_retry_at(error: *const vf_error) -> i64 {
     field(error, -1, |e| e.rate_limit.retry_at.unwrap_or(-1))
+}
+
+/// `X-Rate-Limit-Type` of the last answer: which limit it reports, such as
+/// `"api_calls"`, `"bulk_api_calls"` or `"api_calls_cycle"` (the billing
+/// cycle's quota, which no wait within a call can clear); NULL if absent
+/// or `error` is NULL.
+#[no_mangle]
+pub unsafe extern "C" fn vf_error_rate_limit_type(error: *const vf_error) -> *const c_char {
+    field(error, ptr::null(), |e| optional(&e.rate_limit_type))
 }
 
 /// Frees an error object. NULL is accepted and ignored. Strings read from
