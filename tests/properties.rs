@@ -263,6 +263,64 @@ proptest! {
     }
 }
 
+/// A rate-limit header's name: one the library reads, in any case, or
+/// any other.
+fn rate_limit_header_name() -> impl Strategy<Value = String> {
+    let known = prop_oneof![
+        Just("Retry-After"),
+        Just("X-Rate-Limit-Limit"),
+        Just("X-Rate-Limit-Remaining"),
+        Just("X-Rate-Limit-Retry"),
+        Just("X-Rate-Limit-Type"),
+    ];
+    let any_case = (known, any::<u64>()).prop_map(|(name, bits)| {
+        let flip = |(i, c): (usize, char)| match bits >> (i % 64) & 1 {
+            1 => c.to_ascii_uppercase(),
+            _ => c.to_ascii_lowercase(),
+        };
+        name.chars().enumerate().map(flip).collect()
+    });
+    prop_oneof![4 => any_case, 1 => "[!-9;-~]{1,24}"]
+}
+
+/// A value at the extremes: numbers of every size and sign, HTTP dates
+/// from 1970 to 9999, numbers where dates belong and the reverse, bytes.
+fn rate_limit_header_value() -> impl Strategy<Value = Vec<u8>> {
+    let date = (0u64..253_402_300_799).prop_map(|secs| {
+        httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs)).into_bytes()
+    });
+    prop_oneof![
+        any::<i64>().prop_map(|n| n.to_string().into_bytes()),
+        (-5i64..5).prop_map(|n| n.to_string().into_bytes()),
+        Just(b"9223372036854775807".to_vec()),
+        Just(b"-9223372036854775808".to_vec()),
+        Just(b"1000000000000000000000000000000".to_vec()),
+        date,
+        "[ -~]{0,40}".prop_map(String::into_bytes),
+        proptest::collection::vec(any::<u8>(), 0..40),
+    ]
+}
+
+proptest! {
+    #![proptest_config(config_cases(256))]
+
+    #[test]
+    fn rate_limit_headers_never_panic_nor_outlive_the_deadline(
+        clock in proptest::collection::vec(any::<u8>(), 8),
+        headers in proptest::collection::vec((rate_limit_header_name(), rate_limit_header_value()), 0..6),
+    ) {
+        // The fuzz target's input: the clock's bytes, then `name:value` lines.
+        let mut data = clock;
+        for (name, value) in headers {
+            data.push(b'\n');
+            data.extend_from_slice(name.as_bytes());
+            data.push(b':');
+            data.extend(value.into_iter().filter(|&b| b != b'\n'));
+        }
+        fuzz_checks::rate_limit_headers(&data);
+    }
+}
+
 /// The committed fuzz seeds: the JSON the random inputs above rarely form.
 #[test]
 fn fuzz_checks_hold_for_the_seeds() {
@@ -270,6 +328,7 @@ fn fuzz_checks_hold_for_the_seeds() {
         ("error_body", fuzz_checks::error_body as fn(&[u8])),
         ("config_inputs", fuzz_checks::config_inputs),
         ("token_json", fuzz_checks::token_json),
+        ("rate_limit_headers", fuzz_checks::rate_limit_headers),
     ] {
         let dir = format!("{}/fuzz/seeds/{target}", env!("CARGO_MANIFEST_DIR"));
         for entry in std::fs::read_dir(&dir).unwrap() {

@@ -9,8 +9,9 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::ptr::null_mut;
 use std::sync::OnceLock;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use voucherify::core::ApiErrorBody;
+use voucherify::core::{ApiErrorBody, RateLimit, MAX_SERVER_WAIT};
 use voucherify::ffi::client::{vf_client_free, vf_client_new};
 use voucherify::ffi::config::*;
 use voucherify::ffi::error::{vf_error_free, vf_error_message};
@@ -137,6 +138,86 @@ unsafe fn check_outcome(status: Status, err: *mut vf_error, allowed: &[Status]) 
     }
 }
 
+/// The total timeout of the clients in [`rate_limit_headers`], and the
+/// most a busy machine may add to it.
+const RATE_LIMIT_DEADLINE: Duration = Duration::from_millis(300);
+const RATE_LIMIT_SLACK: Duration = Duration::from_millis(2_000);
+
+/// Rate-limit headers with arbitrary names and values. The input is lines
+/// of `name:value` (its first 8 bytes, when there are 8, also pick the
+/// wall clock's "now"). Read by the one parser, they never panic and never
+/// ask for a wait past [`MAX_SERVER_WAIT`]; sent back by a server (in a
+/// 429, 503, 402 or 204 picked by the input's length) to a fresh client,
+/// they never make a call outlive its deadline.
+pub fn rate_limit_headers(data: &[u8]) {
+    let now = match data.first_chunk::<8>() {
+        Some(bytes) => UNIX_EPOCH
+            .checked_add(Duration::from_secs(u64::from_le_bytes(*bytes) % (400 * 365 * 86_400)))
+            .unwrap_or(UNIX_EPOCH),
+        None => SystemTime::now(),
+    };
+    let lines = data.split(|&b| b == b'\n').filter_map(|line| {
+        let colon = line.iter().position(|&b| b == b':')?;
+        Some((String::from_utf8_lossy(&line[..colon]).into_owned(), &line[colon + 1..]))
+    });
+    let lines: Vec<(String, &[u8])> = lines.collect();
+    let parsed = RateLimit::parse(lines.iter().map(|(name, value)| (name.as_str(), *value)), now);
+    check_rate_limit(&parsed);
+
+    let mut config = fuzz_config(rate_limit_port());
+    config.set_timeout_ms(RATE_LIMIT_DEADLINE.as_millis() as u32).unwrap();
+    config.set_retry_base_delay_ms(10);
+    let client = Client::new(&config).expect("a client");
+    let started = Instant::now();
+    let outcome = client.revoke_token(&hex_token(data));
+    let took = started.elapsed();
+    assert!(took < RATE_LIMIT_DEADLINE + RATE_LIMIT_SLACK, "a call took {took:?}");
+    if let Err(e) = outcome {
+        check_rate_limit(&e.rate_limit);
+        assert!(e.message.len() <= MAX_MESSAGE, "a message of {} bytes", e.message.len());
+    }
+    check_rate_limit(&client.last_rate_limit());
+    if let Some(until) = client.paused_until() {
+        assert!(until <= SystemTime::now() + MAX_SERVER_WAIT, "paused until {until:?}");
+    }
+}
+
+fn check_rate_limit(r: &RateLimit) {
+    assert!(r.wait().is_none_or(|w| w <= MAX_SERVER_WAIT), "{r:?}");
+    assert_eq!(r.retry_after.is_some(), r.retry_after_wait.is_some(), "{r:?}");
+    if r.remaining != Some(0) {
+        assert_eq!(r.reset_wait, None, "{r:?}");
+    }
+    if let Some(kind) = &r.kind {
+        assert!(
+            kind.len() <= 64 && kind.bytes().all(|b| b.is_ascii_graphic()),
+            "{kind:?}"
+        );
+    }
+}
+
+/// A server that answers with the input's `name:value` lines as headers.
+fn rate_limit_port() -> u16 {
+    static PORT: OnceLock<u16> = OnceLock::new();
+    *PORT.get_or_init(|| echo_port(rate_limit_answer))
+}
+
+fn rate_limit_answer(data: &[u8]) -> Vec<u8> {
+    let status = [
+        "429 Too Many Requests",
+        "503 Service Unavailable",
+        "402 Payment Required",
+        "204 No Content",
+    ][data.len() % 4];
+    let mut answer = format!("HTTP/1.1 {status}\r\nContent-Length: 0\r\n").into_bytes();
+    for line in data.split(|&b| b == b'\n').filter(|line| line.contains(&b':')) {
+        answer.extend_from_slice(line);
+        answer.extend_from_slice(b"\r\n");
+    }
+    answer.extend_from_slice(b"\r\n");
+    answer
+}
+
 /// The token JSON parsers, which are crate-private: reached through the
 /// public API, as the 200 answer of generate and of introspect from a
 /// local server that answers with the input.
@@ -144,10 +225,7 @@ pub fn token_json(data: &[u8]) {
     let client = echo_client();
     // The input travels hex-encoded in the request itself, so the server
     // needs no shared state and calls may run on any thread.
-    // A leading `h` keeps the value non-empty when the input is.
-    let hex: String = std::iter::once("h".to_owned())
-        .chain(data.iter().map(|b| format!("{b:02x}")))
-        .collect();
+    let hex = hex_token(data);
     match client.generate_token(&[&hex]) {
         Ok(token) => check_token(&token),
         Err(e) => check_parse_error(&e),
@@ -176,24 +254,51 @@ fn check_parse_error(e: &Error) {
 fn echo_client() -> &'static Client {
     static CLIENT: OnceLock<Client> = OnceLock::new();
     CLIENT.get_or_init(|| {
-        let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
-        let port = listener.local_addr().unwrap().port();
-        std::thread::spawn(move || {
-            for stream in listener.incoming().flatten() {
-                std::thread::spawn(move || serve_echo(stream));
-            }
-        });
-        let mut config = Config::new();
-        config.set_app_id("fuzz-app").unwrap();
-        config.set_secret_key("fuzz-key").unwrap();
-        config.set_base_url(&format!("http://127.0.0.1:{port}")).unwrap();
+        let mut config = fuzz_config(echo_port(json_answer));
         config.set_max_attempts(1).unwrap();
         Client::new(&config).expect("a client for the echo server")
     })
 }
 
+fn json_answer(body: &[u8]) -> Vec<u8> {
+    let head = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    [head.as_bytes(), body].concat()
+}
+
+/// A server on a loopback port whose answer to every request is
+/// `answer(the hex-decoded form value)`; the port is returned.
+fn echo_port(answer: fn(&[u8]) -> Vec<u8>) -> u16 {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            std::thread::spawn(move || serve_echo(stream, answer));
+        }
+    });
+    port
+}
+
+fn fuzz_config(port: u16) -> Config {
+    let mut config = Config::new();
+    config.set_app_id("fuzz-app").unwrap();
+    config.set_secret_key("fuzz-key").unwrap();
+    config.set_base_url(&format!("http://127.0.0.1:{port}")).unwrap();
+    config
+}
+
+/// The input as it travels in a request: hex, after an `h` that keeps
+/// the value non-empty when the input is.
+fn hex_token(data: &[u8]) -> String {
+    std::iter::once("h".to_owned())
+        .chain(data.iter().map(|b| format!("{b:02x}")))
+        .collect()
+}
+
 /// Serves one kept-alive connection until the client closes it.
-fn serve_echo(stream: TcpStream) {
+fn serve_echo(stream: TcpStream, answer: fn(&[u8]) -> Vec<u8>) {
     let _ = stream.set_nodelay(true);
     let mut writer = stream.try_clone().expect("clone the stream");
     let mut reader = BufReader::new(stream);
@@ -225,12 +330,8 @@ fn serve_echo(stream: TcpStream) {
         let body: Vec<u8> = (0..hex.len() / 2)
             .filter_map(|i| u8::from_str_radix(&hex[2 * i..2 * i + 2], 16).ok())
             .collect();
-        let head = format!(
-            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
-            body.len()
-        );
         // One write: head and body in separate segments meet Nagle's delay.
-        if writer.write_all(&[head.as_bytes(), &body].concat()).is_err() {
+        if writer.write_all(&answer(&body)).is_err() {
             return;
         }
     }

@@ -253,7 +253,7 @@ impl Allowance {
                 continue;
             }
             if let Some(credits) = &mut state.credits {
-                *credits -= 1;
+                *credits = credits.saturating_sub(1);
             }
             state.in_flight += 1;
             return Ok(Admitted { allowance: self });
