@@ -10,6 +10,7 @@
 use std::sync::{Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
+use super::cancel::Cancel;
 use super::error::Error;
 use super::status::Status;
 
@@ -221,43 +222,55 @@ struct Pause {
 impl Allowance {
     /// Waits until a request may be sent without breaking the limit, and
     /// counts it as in flight. Fails at once, with `RATE_LIMITED` (or
-    /// `QUOTA_EXCEEDED`), when that moment is at or past `deadline`.
-    pub fn admit(&self, deadline: Instant) -> Result<Admitted<'_>, Error> {
+    /// `QUOTA_EXCEEDED`), when that moment is at or past `deadline`, and
+    /// with `CANCELLED` when `cancel` ends the wait.
+    pub fn admit(&self, deadline: Instant, cancel: &Cancel) -> Result<Admitted<'_>, Error> {
         let mut state = self.lock();
         loop {
             let now = Instant::now();
-            if let Some(pause) = state.pause {
-                if pause.until > now {
+            // Until when this caller must hold back, if it must.
+            let hold_until = match state.pause {
+                Some(pause) if pause.until > now => {
                     if pause.until >= deadline {
                         return Err(paused_error(&pause, &state.latest));
                     }
-                    state = self.wait(state, pause.until);
+                    Some(pause.until)
+                }
+                Some(_) => {
+                    // The window the server named is over: its count starts afresh.
+                    state.pause = None;
+                    state.credits = None;
                     continue;
                 }
-                // The window the server named is over: its count starts afresh.
-                state.pause = None;
-                state.credits = None;
-            }
-            if state.credits.is_some_and(|c| c <= 0) && state.in_flight > 0 {
                 // The last calls of the window are in flight: their answers
                 // will say whether any is left, or when the next one begins.
-                if now >= deadline {
-                    let mut e = Error::new(
-                        Status::RateLimited,
-                        "not sent: the calls left in the rate limit's window were all in flight until this call's deadline",
-                    );
-                    e.rate_limit = state.latest.clone();
-                    return Err(e);
+                None if state.credits.is_some_and(|c| c <= 0) && state.in_flight > 0 => {
+                    if now >= deadline {
+                        return Err(refused(
+                            Status::RateLimited,
+                            "not sent: the calls left in the rate limit's window were all in flight until this call's deadline",
+                            &state.latest,
+                        ));
+                    }
+                    Some(deadline)
                 }
-                state = self.wait(state, deadline);
-                continue;
+                None => None,
+            };
+            let Some(until) = hold_until else { break };
+            if cancel.is_cancelled() {
+                return Err(refused(
+                    Status::Cancelled,
+                    "cancelled while waiting for the rate limit",
+                    &state.latest,
+                ));
             }
-            if let Some(credits) = &mut state.credits {
-                *credits = credits.saturating_sub(1);
-            }
-            state.in_flight += 1;
-            return Ok(Admitted { allowance: self });
+            state = self.wait(state, until);
         }
+        if let Some(credits) = &mut state.credits {
+            *credits = credits.saturating_sub(1);
+        }
+        state.in_flight += 1;
+        Ok(Admitted { allowance: self })
     }
 
     /// The latest rate-limit headers seen by this client.
@@ -270,6 +283,14 @@ impl Allowance {
     pub fn paused_until(&self) -> Option<SystemTime> {
         let pause = self.lock().pause;
         pause.filter(|p| p.until > Instant::now()).map(|p| p.until_wall)
+    }
+
+    /// Wakes every caller waiting in [`Allowance::admit`] to look again
+    /// (after a cancel).
+    pub fn wake_all(&self) {
+        // Under the lock, so that no waiter is between its check and its wait.
+        let _state = self.lock();
+        self.changed.notify_all();
     }
 
     /// When the current pause ends, if one is on.
@@ -353,10 +374,13 @@ impl Drop for Admitted<'_> {
 
 fn paused_error(pause: &Pause, latest: &RateLimit) -> Error {
     let until = httpdate::fmt_http_date(pause.until_wall);
-    let mut e = Error::new(
-        pause.status,
-        format!("not sent: the rate limit paused this client until {until}, after this call's deadline"),
-    );
+    let message = format!("not sent: the rate limit paused this client until {until}, after this call's deadline");
+    refused(pause.status, message, latest)
+}
+
+/// A call refused before sending, with the latest rate-limit headers.
+fn refused(status: Status, message: impl Into<String>, latest: &RateLimit) -> Error {
+    let mut e = Error::new(status, message);
     e.rate_limit = latest.clone();
     e
 }

@@ -49,16 +49,21 @@ pub enum Status {
     Panic = 14,
     /// An internal failure that is none of the above.
     Internal = 15,
+    /// The call was stopped before it finished: a bulk revoke's progress
+    /// callback asked to stop before this token was sent (the error's
+    /// attempts are 0), or the client was cancelled while the call waited
+    /// to retry (attempts > 0; the message says what the last attempt got).
+    Cancelled = 16,
     /// The project's quota is spent and waiting minutes will not help:
     /// Voucherify answered 402 (the pricing plan is exceeded), or 429 for
     /// the billing cycle's limit (`X-Rate-Limit-Type: api_calls_cycle`) or
     /// an ended plan. Never retried.
-    QuotaExceeded = 16,
+    QuotaExceeded = 17,
 }
 
 impl Status {
     /// Every status, in numeric order.
-    const ALL: [Status; 17] = [
+    const ALL: [Status; 18] = [
         Status::Ok,
         Status::NullArgument,
         Status::InvalidArgument,
@@ -75,6 +80,7 @@ impl Status {
         Status::TlsError,
         Status::Panic,
         Status::Internal,
+        Status::Cancelled,
         Status::QuotaExceeded,
     ];
 
@@ -107,6 +113,7 @@ impl Status {
             Status::TlsError => c"VF_STATUS_TLS_ERROR",
             Status::Panic => c"VF_STATUS_PANIC",
             Status::Internal => c"VF_STATUS_INTERNAL",
+            Status::Cancelled => c"VF_STATUS_CANCELLED",
             Status::QuotaExceeded => c"VF_STATUS_QUOTA_EXCEEDED",
         }
     }

@@ -16,6 +16,7 @@ use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::transport::{Connector, DefaultConnector};
 use ureq::{Agent, Proxy};
 
+use super::cancel::Cancel;
 use super::config::{invalid, parse_base_url, Config, TlsRoots};
 use super::error::{ApiErrorBody, Error};
 use super::rate_limit::{instant_after, Admitted, Allowance, RateLimit};
@@ -82,6 +83,21 @@ impl Answer {
     }
 }
 
+/// One attempt's answer, or its failure and whether to retry it.
+type Outcome = Result<Answer, (Error, Retry)>;
+
+/// The call's result from its last attempt's outcome.
+fn finish(outcome: Outcome, attempts: u32, may_have_acted: bool) -> Result<Answer, Error> {
+    match outcome {
+        Ok(mut answer) => {
+            answer.attempts = attempts;
+            answer.earlier_attempt_may_have_acted = may_have_acted;
+            Ok(answer)
+        }
+        Err((e, _)) => Err(with_attempts(e, attempts)),
+    }
+}
+
 /// An error, with how many attempts were made before it.
 fn with_attempts(mut e: Error, attempts: u32) -> Error {
     e.attempts = attempts;
@@ -129,6 +145,9 @@ pub(crate) struct Transport {
     /// The project's rate limit as this client sees it, shared by every
     /// thread, bulk worker and token source using the client.
     allowance: Allowance,
+    /// Ends retry waits and rate-limit pauses at once; see
+    /// [`Transport::post_form`].
+    pub cancel: Cancel,
 }
 
 impl Transport {
@@ -210,6 +229,7 @@ impl Transport {
             max_attempts: config.max_attempts,
             retry_base_delay: config.retry_base_delay,
             allowance: Allowance::default(),
+            cancel: Cancel::default(),
         })
     }
 
@@ -226,8 +246,19 @@ impl Transport {
         let deadline = instant_after(Instant::now(), self.timeout);
         let mut attempts = 0;
         let mut may_have_acted = false;
+        // The previous attempt's outcome, and how long we meant to wait after it.
+        let mut previous: Option<(Outcome, Duration)> = None;
         loop {
-            let admitted = self.allowance.admit(deadline).map_err(|e| with_attempts(e, attempts))?;
+            let admitted = match (self.allowance.admit(deadline, &self.cancel), previous) {
+                (Ok(admitted), _) => admitted,
+                (Err(e), None) => return Err(e),
+                (Err(e), Some((last, wait))) if e.status == Status::Cancelled => {
+                    return Err(cancelled_while_waiting(&last, attempts, wait));
+                }
+                // Another caller's answer pushed the pause past the deadline:
+                // the last answer stands.
+                (Err(_), Some((last, _))) => return finish(last, attempts, may_have_acted),
+            };
             attempts += 1;
             let budget = self.attempt_budget(deadline, attempts, idempotent);
             let outcome = self.send_once(endpoint, &body, budget, admitted);
@@ -256,17 +287,13 @@ impl Transport {
             let now = Instant::now();
             let resume = instant_after(now, delay).max(self.allowance.pause_end().unwrap_or(now));
             if give_up || resume >= deadline {
-                return match outcome {
-                    Ok(mut answer) => {
-                        answer.attempts = attempts;
-                        answer.earlier_attempt_may_have_acted = may_have_acted;
-                        Ok(answer)
-                    }
-                    Err((e, _)) => Err(with_attempts(e, attempts)),
-                };
+                return finish(outcome, attempts, may_have_acted);
             }
             may_have_acted |= retry == Retry::MayHaveActed;
-            std::thread::sleep(delay);
+            if !self.cancel.sleep(delay) {
+                return Err(cancelled_while_waiting(&outcome, attempts, delay));
+            }
+            previous = Some((outcome, resume.saturating_duration_since(now)));
         }
     }
 
@@ -305,7 +332,7 @@ impl Transport {
         body: &str,
         budget: Option<AttemptBudget>,
         admitted: Admitted<'_>,
-    ) -> Result<Answer, (Error, Retry)> {
+    ) -> Outcome {
         let url = &self.urls[endpoint as usize];
         let mut request = self.agent.post(url);
         for (name, value) in &self.headers {
@@ -361,10 +388,42 @@ impl Transport {
         self.allowance.latest()
     }
 
+    /// Cancels for good: ends every retry wait and rate-limit pause at once.
+    pub fn cancel(&self) {
+        self.cancel.cancel();
+        self.allowance.wake_all();
+    }
+
     /// When the pause the rate limit imposed on this client ends, on the
     /// wall clock; `None` when calls are sent at once.
     pub fn paused_until(&self) -> Option<SystemTime> {
         self.allowance.paused_until()
+    }
+}
+
+/// The outcome of a call whose wait before its next attempt was cancelled:
+/// what the last attempt got is kept (status, headers), so nothing sent is
+/// reported as unsent.
+fn cancelled_while_waiting(last: &Outcome, attempts: u32, delay: Duration) -> Error {
+    let (last_outcome, http_status, rate_limit) = match last {
+        Ok(answer) => (
+            format!("HTTP {}", answer.status),
+            answer.status,
+            answer.rate_limit.clone(),
+        ),
+        Err((e, _)) => (e.message.clone(), e.http_status, e.rate_limit.clone()),
+    };
+    Error {
+        http_status,
+        attempts,
+        rate_limit,
+        ..Error::new(
+            Status::Cancelled,
+            format!(
+                "cancelled while waiting {} ms to retry (attempt {attempts}: {last_outcome})",
+                delay.as_millis()
+            ),
+        )
     }
 }
 
