@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 mod common;
 
-use common::{config_for, respond};
+use common::{config_for, rate_limit, respond, standin_behaving, start_of_window};
 use vf_standin::{Fault, Options, StandIn};
 use voucherify::{Client, Status};
 
@@ -273,4 +273,47 @@ fn a_mint_has_the_whole_budget_for_its_one_attempt() {
     let err = client.generate_token(&["api"]).unwrap_err();
     assert_eq!((err.status, err.attempts), (Status::Timeout, 1), "{}", err.message);
     assert_between(started.elapsed(), 590, 1_000, "the whole budget, not a share");
+}
+
+/// Revokes `count` tokens at `parallelism` against a stand-in allowing
+/// `calls` per window of `window_secs`; returns the time taken, the time
+/// the limit allows (from the start to the earliest moment the last call
+/// may go) and the 429s the stand-in sent.
+fn paced_bulk_revoke(calls: u64, window_secs: u64, count: u64, parallelism: usize) -> (Duration, Duration, usize) {
+    let server = standin_behaving(rate_limit(calls, window_secs));
+    let client = client_with_timeout(&server, 30_000);
+    let tokens: Vec<String> = (0..count).map(|_| server.mint_token("api")).collect();
+    let first_window_end = start_of_window(window_secs);
+    let started = SystemTime::now();
+    let outcomes = client.revoke_tokens(&tokens, parallelism);
+    let took = started.elapsed().unwrap();
+    for (i, outcome) in outcomes.iter().enumerate() {
+        assert!(
+            outcome.is_ok(),
+            "token {i}: {:?}",
+            outcome.as_ref().unwrap_err().message
+        );
+    }
+    // The last call may go at the start of the window that holds it.
+    let windows_before_last = (count - 1) / calls;
+    let last_window_start =
+        first_window_end + Duration::from_secs(window_secs * windows_before_last) - Duration::from_secs(window_secs);
+    let allowance = last_window_start.duration_since(started).unwrap_or_default();
+    (took, allowance, server.refused_by_limit())
+}
+
+#[test]
+fn a_bulk_revoke_is_paced_by_the_limit() {
+    // 35 tokens at 10 per 2 s: four windows, the last call 6 s after the first.
+    let (took, allowance, refused) = paced_bulk_revoke(10, 2, 35, 4);
+    eprintln!("paced bulk revoke: {took:?} against an allowance of {allowance:?}, {refused} 429s");
+    assert!(refused <= 4, "{refused} 429s in 4 windows");
+    assert!(
+        took >= allowance,
+        "{took:?} is faster than the limit allows ({allowance:?})"
+    );
+    assert!(
+        took.as_secs_f64() <= allowance.as_secs_f64() * 1.10,
+        "{took:?} is more than 10% over the allowance ({allowance:?})"
+    );
 }
