@@ -3,6 +3,7 @@
 mod client;
 mod config;
 mod error;
+mod proxy;
 mod resolver;
 mod status;
 mod steady_timeouts;

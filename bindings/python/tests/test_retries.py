@@ -133,6 +133,7 @@ def test_refused_headers(headers: Dict[str, str]) -> None:
     "url",
     [
         f"ftp://user:{PROXY_PASSWORD}@proxy.example:3128",
+        f"socks5://user:{PROXY_PASSWORD}@127.0.0.1:1080",
         f"http://user:{PROXY_PASSWORD}@",
         f"not a url {PROXY_PASSWORD}",
     ],
@@ -146,7 +147,7 @@ def test_invalid_proxy_hides_password(url: str) -> None:
 
 def test_unreachable_proxy_hides_password(standin: StandIn) -> None:
     proxy = f"http://user:{PROXY_PASSWORD}@127.0.0.1:{closed_port()}"
-    with make_client(standin, proxy=proxy, max_attempts=1) as client:
+    with make_client(standin, proxy=proxy, max_attempts=1, allow_insecure_http=True) as client:
         assert PROXY_PASSWORD not in repr(client)
         with pytest.raises(vf.ConnectionFailedError) as info:
             client.revoke("some-token")
@@ -185,13 +186,22 @@ def connect_proxy() -> Iterator[List[Any]]:
 
 def test_requests_go_through_the_proxy(standin: StandIn, connect_proxy: List[Any]) -> None:
     proxy = f"http://user:{PROXY_PASSWORD}@127.0.0.1:{connect_proxy[0]}"
-    with make_client(standin, proxy=proxy) as client:
+    with make_client(standin, proxy=proxy, allow_insecure_http=True) as client:
         client.revoke(standin.mint())
     head = connect_proxy[1].decode()
     assert head.startswith("CONNECT 127.0.0.1:")
     credentials = base64.b64encode(f"user:{PROXY_PASSWORD}".encode()).decode()
     assert f"proxy-authorization: basic {credentials}".lower() in head.lower()
     assert standin.count(REVOKE) == 1
+
+
+def test_plain_http_through_a_proxy_needs_the_explicit_allow(standin: StandIn) -> None:
+    # Even to loopback: through a proxy the secret key would cross the network in clear.
+    proxy = f"http://user:{PROXY_PASSWORD}@127.0.0.1:{closed_port()}"
+    with pytest.raises(vf.InvalidArgumentError, match="through a proxy") as info:
+        make_client(standin, proxy=proxy)
+    assert PROXY_PASSWORD not in str(info.value)
+    assert standin.requests() == []
 
 
 def test_proxy_and_proxy_from_env_are_exclusive() -> None:
