@@ -213,10 +213,22 @@ def test_proxy_from_env(standin: StandIn, monkeypatch: pytest.MonkeyPatch) -> No
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"):
         for variant in (name, name.lower()):
             monkeypatch.delenv(variant, raising=False)
-    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port()}")
+    dead_proxy = f"http://127.0.0.1:{closed_port()}"
+    # HTTP_PROXY in capitals is never read ("httpoxy"): the call goes direct.
+    monkeypatch.setenv("HTTP_PROXY", dead_proxy)
     with make_client(standin, proxy_from_env=True, max_attempts=1) as client:
+        with pytest.raises(vf.TokenNotFoundError):
+            client.revoke("some-token")
+    monkeypatch.setenv("http_proxy", dead_proxy)
+    with pytest.raises(vf.InvalidArgumentError, match="through a proxy"):
+        make_client(standin, proxy_from_env=True, max_attempts=1)
+    with make_client(standin, proxy_from_env=True, max_attempts=1, allow_insecure_http=True) as client:
         with pytest.raises(vf.ConnectionFailedError):
             client.revoke("some-token")
+    monkeypatch.setenv("ALL_PROXY", "socks5://127.0.0.1:1080")
+    monkeypatch.delenv("http_proxy")
+    with pytest.raises(vf.InvalidArgumentError, match="ALL_PROXY"):
+        make_client(standin, proxy_from_env=True, allow_insecure_http=True)
 
 
 # ---- TLS roots and CA file ---------------------------------------------------------------
