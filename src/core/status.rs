@@ -23,11 +23,12 @@ pub enum Status {
     TlsError,
     Panic,
     Internal,
+    Cancelled,
 }
 
 impl Status {
     /// Every status, in the order of the C API's numbers.
-    pub const ALL: [Status; 16] = [
+    pub const ALL: [Status; 17] = [
         Status::Ok,
         Status::NullArgument,
         Status::InvalidArgument,
@@ -44,6 +45,7 @@ impl Status {
         Status::TlsError,
         Status::Panic,
         Status::Internal,
+        Status::Cancelled,
     ];
 
     /// The status that an HTTP error answer maps to (revoke's 404 is

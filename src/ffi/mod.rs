@@ -28,6 +28,7 @@ pub mod token_source;
 pub use client::vf_client;
 pub use config::vf_config;
 pub use error::vf_error;
+use status::status_of;
 pub use status::Status;
 pub use token::vf_token;
 pub use token_source::vf_token_source;
@@ -37,10 +38,7 @@ pub use token_source::vf_token_source;
 /// A panic becomes `VF_STATUS_PANIC`, with the panic's message.
 pub(crate) fn boundary(err_out: *mut *mut vf_error, body: impl FnOnce() -> Result<(), Error>) -> Status {
     let outcome = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|payload| Err(panic_error(&*payload)));
-    let status = match &outcome {
-        Ok(()) => Status::Ok,
-        Err(e) => e.status.into(),
-    };
+    let status = status_of(&outcome);
     // Building the error object allocates; guard that too.
     let stored = catch_unwind(AssertUnwindSafe(|| {
         // SAFETY: the caller passes NULL or a pointer it can write to.

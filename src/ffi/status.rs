@@ -4,7 +4,7 @@
 use std::ffi::{c_char, c_int, CStr};
 
 use super::boundary_value;
-use crate::core::{self, VERSION};
+use crate::core::{self, Error, VERSION};
 
 /// The outcome of a libvoucherify call.
 ///
@@ -55,6 +55,11 @@ pub enum Status {
     Panic = 14,
     /// An internal failure that is none of the above.
     Internal = 15,
+    /// The call was stopped before it finished: a bulk revoke's progress
+    /// callback asked to stop before this token was sent (the error's
+    /// attempts are 0), or the client was cancelled while the call waited
+    /// to retry (attempts > 0; the message says what the last attempt got).
+    Cancelled = 16,
 }
 
 impl From<core::Status> for Status {
@@ -77,8 +82,14 @@ impl From<core::Status> for Status {
             S::TlsError => Status::TlsError,
             S::Panic => Status::Panic,
             S::Internal => Status::Internal,
+            S::Cancelled => Status::Cancelled,
         }
     }
+}
+
+/// The status of an outcome: `VF_STATUS_OK` or the error's.
+pub(crate) fn status_of(outcome: &Result<(), Error>) -> Status {
+    outcome.as_ref().map_or_else(|e| e.status.into(), |()| Status::Ok)
 }
 
 impl PartialEq<core::Status> for Status {
@@ -116,6 +127,7 @@ impl Status {
             Status::TlsError => c"VF_STATUS_TLS_ERROR",
             Status::Panic => c"VF_STATUS_PANIC",
             Status::Internal => c"VF_STATUS_INTERNAL",
+            Status::Cancelled => c"VF_STATUS_CANCELLED",
         }
     }
 }
@@ -153,12 +165,12 @@ mod tests {
     #[test]
     fn every_number_is_one_status_with_its_name() {
         let numbers: Vec<c_int> = core::Status::ALL.map(|s| Status::from(s) as c_int).to_vec();
-        assert_eq!(numbers, (0..16).collect::<Vec<_>>(), "numbered 0.. in the core's order");
+        assert_eq!(numbers, (0..17).collect::<Vec<_>>(), "numbered 0.. in the core's order");
         for s in core::Status::ALL {
             assert_eq!(Status::from_code(Status::from(s) as c_int), Some(Status::from(s)));
             assert_eq!(Status::from(s).c_name().to_str().unwrap(), s.to_string());
         }
         assert_eq!(Status::from_code(-1), None);
-        assert_eq!(Status::from_code(16), None);
+        assert_eq!(Status::from_code(17), None);
     }
 }
