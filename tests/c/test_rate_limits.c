@@ -51,7 +51,8 @@ static void test_absurd_numbers_neither_crash_nor_wait(void)
                        "\"X-Rate-Limit-Type\":\"api_calls\"}}}]"));
     start = now_ms();
     CHECK_STATUS(vf_revoke_token(client, token, &err), VF_STATUS_RATE_LIMITED);
-    CHECK(now_ms() - start < 500);
+    /* Not slept, not even until the 10 s deadline (valgrind is slow). */
+    CHECK(now_ms() - start < 5000);
     CHECK(vf_error_retry_after_s(err) == INT64_MAX);
     CHECK(vf_error_rate_limit_retry_at(err) == INT64_MIN);
     CHECK(str_eq(vf_error_rate_limit_type(err), "api_calls"));
@@ -63,7 +64,7 @@ static void test_absurd_numbers_neither_crash_nor_wait(void)
     CHECK(until > unix_ms() + 86400000.0);
     start = now_ms();
     CHECK_ERROR(vf_revoke_token(client, token, &err), err, VF_STATUS_RATE_LIMITED, 0, token);
-    CHECK(now_ms() - start < 200);
+    CHECK(now_ms() - start < 5000);
     CHECK(request_count() == 1);
     free(token);
     vf_client_free(client);
