@@ -3,6 +3,7 @@
 mod client;
 mod config;
 mod error;
+mod fork_safe;
 mod resolver;
 mod status;
 mod steady_timeouts;

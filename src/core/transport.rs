@@ -19,6 +19,7 @@ use ureq::{Agent, Proxy};
 
 use super::config::{invalid, parse_base_url, Config, TlsRoots};
 use super::error::{Error, RateLimit};
+use super::fork_safe::ForkSafe;
 use super::resolver::CachingResolver;
 use super::status::Status;
 use super::steady_timeouts::SteadyTimeouts;
@@ -158,7 +159,7 @@ impl Transport {
         Ok(Transport {
             agent: Agent::with_parts(
                 agent_config,
-                DefaultConnector::default().chain(SteadyTimeouts),
+                DefaultConnector::default().chain(SteadyTimeouts).chain(ForkSafe),
                 CachingResolver::default(),
             ),
             urls: [token?, introspect?, revoke?],
@@ -177,8 +178,7 @@ impl Transport {
     /// A call that is not `idempotent` (minting a token) is retried only
     /// when the server certainly did not act, so no token is minted twice.
     pub fn post_form(&self, endpoint: Endpoint, fields: &[(&str, &str)], idempotent: bool) -> Result<Answer, Error> {
-        let body = serde_urlencoded::to_string(fields)
-            .map_err(|e| Error::new(Status::Internal, format!("cannot encode the form: {e}")))?;
+        let body = encode_form(fields)?;
         let deadline = Instant::now() + self.timeout;
         let mut attempts = 0;
         let mut may_have_acted = false;
@@ -220,6 +220,18 @@ impl Transport {
             may_have_acted |= retry == Retry::MayHaveActed;
             std::thread::sleep(delay);
         }
+    }
+
+    /// One request, never repeated, within one timeout: for work that is
+    /// best effort (the revoke when a token source is freed).
+    pub fn post_form_once(&self, endpoint: Endpoint, fields: &[(&str, &str)]) -> Result<Answer, Error> {
+        self.send_once(endpoint, &encode_form(fields)?, None)
+            .map_err(|(e, _)| e)
+    }
+
+    /// The client's total timeout for one call.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Full jitter: a uniformly random wait up to base * 2^(attempt - 1).
@@ -272,6 +284,11 @@ impl Transport {
     pub fn last_rate_limit(&self) -> RateLimit {
         self.last_rate_limit.load()
     }
+}
+
+fn encode_form(fields: &[(&str, &str)]) -> Result<String, Error> {
+    serde_urlencoded::to_string(fields)
+        .map_err(|e| Error::new(Status::Internal, format!("cannot encode the form: {e}")))
 }
 
 /// A header value checked again by the http crate (the setters already
