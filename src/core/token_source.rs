@@ -69,6 +69,7 @@ enum Need<'a> {
 }
 
 /// What a caller does next, decided under the lock.
+#[allow(clippy::large_enum_variant)] // one short-lived value per call
 enum Step {
     Done(Result<Token, Error>),
     Wait,
