@@ -199,3 +199,18 @@ fn dropping_a_source_revokes_with_one_request_even_when_retries_are_allowed() {
     drop(source);
     assert_eq!(server.request_count(), 1, "a 503 is not retried by the revoke on drop");
 }
+
+#[test]
+fn a_failed_refresh_reports_the_failure_not_the_rejected_token() {
+    let server = standin(Options::default());
+    let source = source_for(&server, Duration::from_secs(60));
+    let rejected = source.token().unwrap().access_token;
+    server.push_faults(vec![respond(500, &[])]);
+    assert_eq!(status_of(source.refresh_rejected(&rejected)), Status::ServerError);
+    // Within the backoff: the same failure, no request; a plain ask still
+    // gets the token, which has not expired.
+    let count = server.request_count();
+    assert_eq!(status_of(source.refresh_rejected(&rejected)), Status::ServerError);
+    assert_eq!(source.token().unwrap().access_token, rejected);
+    assert_eq!(server.request_count(), count);
+}

@@ -143,7 +143,7 @@ impl TokenSource {
             };
             match step {
                 Step::Done(outcome) => return outcome,
-                Step::Mint => return self.mint(state, pid),
+                Step::Mint => return self.mint(state, need, pid),
                 Step::Wait => {
                     joined.get_or_insert(state.mints_ended);
                     let left = give_up_at.saturating_duration_since(Instant::now());
@@ -199,9 +199,13 @@ impl TokenSource {
     }
 
     /// Mints without holding the lock, then records the outcome and wakes
-    /// the waiters. A token already valid is given back if the mint fails.
-    fn mint(&self, mut state: MutexGuard<'_, State>, pid: u32) -> Result<Token, Error> {
-        let still_valid = state.token.clone().filter(|t| !time_left(t).is_zero());
+    /// the waiters. If the mint fails, a token that is only due for renewal
+    /// (not rejected) is given back.
+    fn mint(&self, mut state: MutexGuard<'_, State>, need: Need<'_>, pid: u32) -> Result<Token, Error> {
+        let still_valid = match need {
+            Need::Fresh => state.token.clone().filter(|t| !time_left(t).is_zero()),
+            Need::Replacing(_) => None,
+        };
         state.minting_in = Some(pid);
         drop(state);
         let outcome = catch_unwind(AssertUnwindSafe(|| self.client.generate_token(&[&self.scope])));
