@@ -151,7 +151,8 @@ run "test_capi under valgrind" "$vg_hint" -- "${valgrind[@]}" "$out/test_capi"
 run "test_lifecycle under valgrind" "$vg_hint" -- "${valgrind[@]}" "$out/test_lifecycle"
 run "test_resilience under valgrind" "$vg_hint" -- "${valgrind[@]}" "$out/test_resilience"
 run "test_progress under valgrind" "$vg_hint" -- "${valgrind[@]}" "$out/test_progress"
-run "test_sharing under valgrind" "$vg_hint" -- "${valgrind[@]}" "$out/test_sharing"
+# -q: each forked child would print its own heap summary.
+run "test_sharing under valgrind" "$vg_hint" -- "${valgrind[@]}" -q "$out/test_sharing"
 
 for t in "${tests[@]}"; do
   run "$t with ASan and UBSan" "$san_hint" -- "${sanitizer_env[@]}" "$out/sanitized/$t"
