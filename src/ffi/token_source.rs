@@ -173,7 +173,7 @@ pub unsafe extern "C" fn vf_token_source_refresh_rejected(
         let rejected_token = str_arg(rejected_token, "rejected_token")?;
         let token_out = out_arg(token_out, "token_out")?;
         let token = source.inner.refresh_rejected(rejected_token)?;
-        *token_out = c_string(&token.access_token).into_raw();
+        write_string(token_out, &token.access_token);
         Ok(())
     })
 }
