@@ -5,6 +5,7 @@ pub(crate) mod client;
 mod config;
 mod error;
 mod fork_safe;
+mod proxy;
 mod resolver;
 mod status;
 mod steady_timeouts;
