@@ -35,6 +35,7 @@ import enum
 import os
 import threading
 import types
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
@@ -756,6 +757,10 @@ class _Owned:
     def _init_owned(self, free: Callable[..., None]) -> None:
         # Kept on self so __del__ works at interpreter shutdown, when globals may be gone.
         self._free = free
+        self._reset_call_count()
+        _live_objects.add(self)
+
+    def _reset_call_count(self) -> None:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)  # notified when the count drops to 0
         self._active_calls = 0
@@ -803,6 +808,21 @@ class _Owned:
             self._active_calls -= 1
             if not self._active_calls and not self._handle:
                 self._idle.notify_all()  # close() is waiting
+
+
+# After os.fork() the child has only the forking thread: calls that other
+# threads had in progress (and any lock they held) will never end there, so
+# every object's count starts again from zero, or close() would wait forever.
+_live_objects: "weakref.WeakSet[_Owned]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for owned in list(_live_objects):
+        owned._reset_call_count()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class Client(_Owned):
