@@ -19,6 +19,7 @@ use ureq::{Agent, Proxy};
 use super::cancel::Cancel;
 use super::config::{invalid, parse_base_url, BaseUrl, Config, TlsRoots};
 use super::error::{ApiErrorBody, Error};
+use super::fork_safe::ForkSafe;
 use super::proxy;
 use super::rate_limit::{instant_after, Admitted, Allowance, RateLimit};
 use super::resolver::CachingResolver;
@@ -230,7 +231,7 @@ impl Transport {
         Ok(Transport {
             agent: Agent::with_parts(
                 agent_config,
-                DefaultConnector::default().chain(SteadyTimeouts),
+                DefaultConnector::default().chain(SteadyTimeouts).chain(ForkSafe),
                 CachingResolver::default(),
             ),
             urls: [token?, introspect?, revoke?],
@@ -253,8 +254,7 @@ impl Transport {
     /// A call that is not `idempotent` (minting a token) is retried only
     /// when the server certainly did not act, so no token is minted twice.
     pub fn post_form(&self, endpoint: Endpoint, fields: &[(&str, &str)], idempotent: bool) -> Result<Answer, Error> {
-        let body = serde_urlencoded::to_string(fields)
-            .map_err(|e| Error::new(Status::Internal, format!("cannot encode the form: {e}")))?;
+        let body = encode_form(fields)?;
         let deadline = instant_after(Instant::now(), self.timeout);
         let mut attempts = 0;
         let mut may_have_acted = false;
@@ -307,6 +307,22 @@ impl Transport {
             }
             previous = Some((outcome, resume.saturating_duration_since(now)));
         }
+    }
+
+    /// One request, never repeated, within one timeout: for work that is
+    /// best effort (the revoke when a token source is freed).
+    /// It too keeps the rate limit's pause.
+    pub fn post_form_once(&self, endpoint: Endpoint, fields: &[(&str, &str)]) -> Result<Answer, Error> {
+        let body = encode_form(fields)?;
+        let deadline = instant_after(Instant::now(), self.timeout);
+        let admitted = self.allowance.admit(deadline, &self.cancel)?;
+        let budget = self.attempt_budget(deadline, 1, false);
+        self.send_once(endpoint, &body, budget, admitted).map_err(|(e, _)| e)
+    }
+
+    /// The client's total timeout for one call.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// How long an attempt may wait: for the connection and for the
@@ -411,6 +427,11 @@ impl Transport {
     pub fn paused_until(&self) -> Option<SystemTime> {
         self.allowance.paused_until()
     }
+}
+
+fn encode_form(fields: &[(&str, &str)]) -> Result<String, Error> {
+    serde_urlencoded::to_string(fields)
+        .map_err(|e| Error::new(Status::Internal, format!("cannot encode the form: {e}")))
 }
 
 /// The outcome of a call whose wait before its next attempt was cancelled:
