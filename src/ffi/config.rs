@@ -22,6 +22,7 @@ pub struct vf_config {
 /// total timeout, no channel header, no user-agent suffix, insecure HTTP
 /// only to loopback hosts. Application id and secret key must still be set.
 /// Returns NULL only if memory runs out.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn vf_config_new() -> *mut vf_config {
     boundary_value(std::ptr::null_mut(), || into_owned(vf_config { inner: Config::new() }))
@@ -37,6 +38,7 @@ pub unsafe extern "C" fn vf_config_free(config: *mut vf_config) {
 
 /// Sets the application id, sent as `X-App-Id`. It must be non-empty
 /// printable ASCII without spaces (`VF_STATUS_INVALID_ARGUMENT` otherwise).
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_app_id(
     config: *mut vf_config,
@@ -50,6 +52,7 @@ pub unsafe extern "C" fn vf_config_set_app_id(
 
 /// Sets the secret key, sent as `X-App-Token`. It must be non-empty
 /// printable ASCII without spaces. It never appears in any message.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_secret_key(
     config: *mut vf_config,
@@ -66,6 +69,7 @@ pub unsafe extern "C" fn vf_config_set_secret_key(
 /// Sends requests to `https://<cluster>.voucherify.io`, where `cluster` is
 /// one of `api` (the default), `us1.api`, `as1.api`, `download`,
 /// `us1.download` or `as1.download`. Replaces any base URL set before.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_cluster(
     config: *mut vf_config,
@@ -85,6 +89,7 @@ pub unsafe extern "C" fn vf_config_set_cluster(
 /// loopback (`127.0.0.0/8`, `::1`, `localhost`) or
 /// `vf_config_set_allow_insecure_http()` allowed it. User information,
 /// queries and fragments are refused. Replaces any cluster set before.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_base_url(
     config: *mut vf_config,
@@ -101,6 +106,7 @@ pub unsafe extern "C" fn vf_config_set_base_url(
 /// Allows (`true`) or refuses (`false`, the default) plain `http://` base
 /// URLs whose host is not loopback. With it, credentials travel
 /// unencrypted: only for a trusted network.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_allow_insecure_http(
     config: *mut vf_config,
@@ -116,6 +122,7 @@ pub unsafe extern "C" fn vf_config_set_allow_insecure_http(
 /// Sets how long establishing a connection (TCP and TLS) may take, in
 /// milliseconds; at least 1. Default 10 000. It never extends the total
 /// timeout.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_connect_timeout_ms(
     config: *mut vf_config,
@@ -131,6 +138,7 @@ pub unsafe extern "C" fn vf_config_set_connect_timeout_ms(
 /// least 1. Default 30 000, well under the 3 minutes after which
 /// Voucherify's load balancers cut a request. A call that runs out returns
 /// `VF_STATUS_TIMEOUT`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_timeout_ms(
     config: *mut vf_config,
@@ -144,6 +152,7 @@ pub unsafe extern "C" fn vf_config_set_timeout_ms(
 
 /// Sets the `X-Voucherify-Channel` header that names the integration to
 /// Voucherify (printable ASCII); NULL sends none (the default).
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_channel(
     config: *mut vf_config,
@@ -160,6 +169,7 @@ pub unsafe extern "C" fn vf_config_set_channel(
 /// Appends text (printable ASCII, such as `"my-service/1.2"`) to the
 /// `User-Agent: libvoucherify/<version>` header; NULL appends nothing (the
 /// default).
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_user_agent_suffix(
     config: *mut vf_config,
@@ -179,6 +189,7 @@ pub unsafe extern "C" fn vf_config_set_user_agent_suffix(
 /// it was. If any variable is invalid, nothing changes and the error names
 /// the variable. Reads the environment with `getenv`: do not call it while
 /// another thread calls `setenv`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_load_env(config: *mut vf_config, err_out: *mut *mut vf_error) -> Status {
     boundary(err_out, || unsafe { mut_arg(config, "config")?.inner.load_env() })
@@ -192,6 +203,7 @@ pub unsafe extern "C" fn vf_config_load_env(config: *mut vf_config, err_out: *mu
 /// introspect are safe to repeat. Minting is not (a lost answer would leave
 /// a live token nobody holds), so it is retried only when the server
 /// certainly did not act: refused connections, connect timeouts, 429, 503.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_max_attempts(
     config: *mut vf_config,
@@ -205,6 +217,7 @@ pub unsafe extern "C" fn vf_config_set_max_attempts(
 
 /// Sets the longest wait before the first retry, in milliseconds (default
 /// 200); each further retry may wait up to twice as long as the one before.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_retry_base_delay_ms(
     config: *mut vf_config,
@@ -222,6 +235,7 @@ pub unsafe extern "C" fn vf_config_set_retry_base_delay_ms(
 /// end to end). NULL removes it (the default: no proxy, whatever the
 /// environment says). The URL, which may hold a password, never appears in
 /// any message.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_proxy(
     config: *mut vf_config,
@@ -238,6 +252,7 @@ pub unsafe extern "C" fn vf_config_set_proxy(
 /// With `true`, takes the proxy from `HTTPS_PROXY`, `HTTP_PROXY` or
 /// `ALL_PROXY`, honouring `NO_PROXY`, when the client is built (replacing
 /// any `vf_config_set_proxy()`). Off by default.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_proxy_from_env(
     config: *mut vf_config,
@@ -255,6 +270,7 @@ pub unsafe extern "C" fn vf_config_set_proxy_from_env(
 /// operating system's store, read once per process;
 /// `VF_TLS_ROOTS_MOZILLA` is Mozilla's list built into the library.
 /// Certificates are always verified.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_tls_roots(
     config: *mut vf_config,
@@ -279,6 +295,7 @@ pub unsafe extern "C" fn vf_config_set_tls_roots(
 /// is read by `vf_client_new()`, which fails with
 /// `VF_STATUS_INVALID_ARGUMENT` if it cannot be read or holds no
 /// certificate. NULL removes it.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_ca_file(
     config: *mut vf_config,
@@ -297,6 +314,7 @@ pub unsafe extern "C" fn vf_config_set_ca_file(
 /// `Content-Length`, `Transfer-Encoding`, `Host`, `Connection`) cannot be
 /// replaced: `VF_STATUS_INVALID_ARGUMENT`. The name must be an HTTP token
 /// and the value printable ASCII.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_add_header(
     config: *mut vf_config,

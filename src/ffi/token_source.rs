@@ -31,6 +31,7 @@ pub struct vf_token_source {
 /// Creates a token source for `scope` (space-separated scopes, such as
 /// `"api"` or `"vouchers campaigns"`) on `client`. Mints nothing yet. On
 /// success `*source_out` receives the source, owned by the caller.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_new(
     client: *const vf_client,
@@ -51,6 +52,7 @@ pub unsafe extern "C" fn vf_token_source_new(
 /// Sets how long before expiry a token is replaced, in milliseconds
 /// (default 60 000). The margin used never exceeds half of a token's
 /// lifetime. Call before sharing the source between threads.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_set_refresh_margin_ms(
     source: *mut vf_token_source,
@@ -68,6 +70,7 @@ pub unsafe extern "C" fn vf_token_source_set_refresh_margin_ms(
 /// Sets whether `vf_token_source_free()` revokes the token the source
 /// minted (`true`, the default: restarts then do not pile up live tokens
 /// toward the project's limit of 1000). Call before sharing the source.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_set_revoke_on_free(
     source: *mut vf_token_source,
@@ -84,6 +87,7 @@ pub unsafe extern "C" fn vf_token_source_set_revoke_on_free(
 /// caller, freed with `vf_string_free()`. Mints or refreshes when needed;
 /// if a refresh fails while the current token is still valid, that token
 /// is given and the next call tries again. Thread-safe.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_access_token(
     source: *const vf_token_source,
@@ -102,6 +106,7 @@ pub unsafe extern "C" fn vf_token_source_access_token(
 /// Like `vf_token_source_access_token()`, but writes the whole header
 /// value `Bearer <token>` for `Authorization`. Free it with
 /// `vf_string_free()`. Thread-safe.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_authorization(
     source: *const vf_token_source,
@@ -121,6 +126,7 @@ pub unsafe extern "C" fn vf_token_source_authorization(
 /// when a request made with the current token was answered 401. The
 /// previous token is not revoked (requests in flight may still carry it);
 /// it expires by itself. Thread-safe.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_refresh(
     source: *const vf_token_source,
