@@ -67,8 +67,8 @@ pub unsafe extern "C" fn vf_config_set_secret_key(
 }
 
 /// Sends requests to `https://<cluster>.voucherify.io`, where `cluster` is
-/// one of `api` (the default), `us1.api`, `as1.api`, `download`,
-/// `us1.download` or `as1.download`. Replaces any base URL set before.
+/// one of `api` (the default, Europe), `us1.api` or `as1.api`. Replaces any
+/// base URL set before.
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_cluster(
@@ -86,9 +86,12 @@ pub unsafe extern "C" fn vf_config_set_cluster(
 /// Sends requests to an arbitrary base URL (a dedicated region, a proxy,
 /// a test server): `https://host[:port][/path]`. Plain `http://` is
 /// accepted here but refused by `vf_client_new()` unless the host is
-/// loopback (`127.0.0.0/8`, `::1`, `localhost`) or
-/// `vf_config_set_allow_insecure_http()` allowed it. User information,
-/// queries and fragments are refused. Replaces any cluster set before.
+/// loopback or `vf_config_set_allow_insecure_http()` allowed it. Loopback
+/// is an address in `127.0.0.0/8` or `::1`, or the name `localhost` when,
+/// at `vf_client_new()`, every address it resolves to is one of those. User
+/// information, queries and fragments are refused, and no error message
+/// quotes the URL. Scheme and host are stored in lower case.
+/// Replaces any cluster set before.
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_base_url(
