@@ -3,7 +3,8 @@
 //! object and `_free` function, and VF_NODISCARD turns an ignored status
 //! into a compile error under -Werror.
 //!
-//! `VF_BLESS_HEADER=1 cargo test --test header` (or `make header`) rewrites it.
+//! `make header` (`VF_BLESS_HEADER=1 cargo test --test header
+//! committed_header_is_current`) rewrites it.
 
 use std::path::Path;
 
