@@ -383,21 +383,6 @@ pub(crate) fn parse_base_url(input: &str) -> Result<BaseUrl, Error> {
     })
 }
 
-/// The host part of `host[:port]` or `[v6]:port`, if it is well formed.
-fn host_of(authority: &str) -> Option<&str> {
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let end = v6.find(']')?;
-        (&v6[..end], v6[end + 1..].strip_prefix(':'))
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        }
-    };
-    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
-    (!host.is_empty() && port_ok).then_some(host)
-}
-
 /// Header values must be printable ASCII: a CR or LF would let a caller's
 /// string inject headers, and the server knows no other character set.
 pub(crate) fn check_header_value(what: &str, value: &str, spaces_allowed: bool) -> Result<(), Error> {
