@@ -2,7 +2,7 @@
 //
 //   #include <voucherify.hpp>          (next to voucherify.h)
 //   link with -lvoucherify (pkg-config --libs voucherify, or the CMake
-//   target voucherify::voucherify)
+//   target voucherify::voucherify_cpp)
 //
 //   voucherify::Config config;
 //   config.load_env();                  // VOUCHERIFY_APP_ID, _SECRET_KEY, ...
