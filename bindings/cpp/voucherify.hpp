@@ -43,6 +43,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <functional>
 #include <memory>
 #include <new>
 #include <stdexcept>
@@ -276,6 +278,15 @@ struct RevokeOutcome {
     bool revoked() const noexcept { return status == VF_STATUS_OK; }
 };
 
+/// Told as each token of Client::revoke_many() finishes: its index and
+/// status. Return true to go on, false to stop: no further token is sent
+/// (those already sent finish and are reported), and the tokens never sent
+/// get VF_STATUS_CANCELLED with no call. Called from the operation's worker
+/// threads, one call at a time (no lock needed), in the order the tokens
+/// finish; tokens refused before sending first, from the calling thread.
+/// It should return quickly, and must not use the vector being revoked.
+typedef std::function<bool(std::size_t index, Status status)> RevokeProgress;
+
 /// A Voucherify client (vf_client): credentials and a connection pool.
 /// Thread-safe: share one among threads.
 class Client {
@@ -314,12 +325,13 @@ public:
         return result;
     }
 
-    /// Revokes many tokens, `parallelism` at a time (0: the default, 4);
-    /// one outcome per token, in order. A token holding a NUL gets
-    /// VF_STATUS_INVALID_ARGUMENT and is not sent. Throws only for
-    /// argument errors.
-    std::vector<RevokeOutcome> revoke_many(const std::vector<std::string> &tokens,
-                                           std::uint32_t parallelism = 0) const {
+    /// Revokes many tokens, `parallelism` at a time (0: the default, 4;
+    /// at most 32); one outcome per token, in order. A token holding a NUL
+    /// gets VF_STATUS_INVALID_ARGUMENT and is not sent. With `progress`,
+    /// see RevokeProgress. Throws only for argument errors, or what
+    /// `progress` threw.
+    std::vector<RevokeOutcome> revoke_many(const std::vector<std::string> &tokens, std::uint32_t parallelism = 0,
+                                           const RevokeProgress &progress = RevokeProgress()) const {
         std::vector<const char *> ptrs;
         std::vector<std::shared_ptr<Error> > refused(tokens.size());
         ptrs.reserve(tokens.size());
@@ -333,8 +345,19 @@ public:
         }
         std::vector<vf_status> statuses(tokens.size(), VF_STATUS_OK);
         std::vector<vf_error *> errors(tokens.size(), nullptr);
-        detail::call(vf_revoke_tokens, p_.get(), ptrs.data(), ptrs.size(), parallelism, statuses.data(),
-                     errors.data());
+        if (progress) {
+            ProgressContext context = {&progress, &refused, std::exception_ptr()};
+            detail::call(vf_revoke_tokens_with_progress, p_.get(), ptrs.data(), ptrs.size(), parallelism,
+                         &ProgressContext::report, static_cast<void *>(&context), statuses.data(), errors.data());
+            if (context.thrown) {
+                for (vf_error *e : errors)
+                    vf_error_free(e);
+                std::rethrow_exception(context.thrown);
+            }
+        } else {
+            detail::call(vf_revoke_tokens, p_.get(), ptrs.data(), ptrs.size(), parallelism, statuses.data(),
+                         errors.data());
+        }
         std::vector<RevokeOutcome> outcomes;
         outcomes.reserve(tokens.size());
         for (std::size_t i = 0; i < tokens.size(); ++i) {
@@ -359,6 +382,12 @@ public:
         return outcomes;
     }
 
+    /// Cancels what this client is doing, for good, from any thread (for a
+    /// shutdown): waits before a retry end at once with
+    /// VF_STATUS_CANCELLED, and bulk revokes send no further token. A call
+    /// still sends its first attempt. Not async-signal-safe.
+    void cancel() const { detail::call(vf_client_cancel, p_.get()); }
+
     /// The rate-limit headers of the latest answer this client received.
     RateLimit rate_limit() const {
         RateLimit r = {-1, -1, -1};
@@ -369,6 +398,27 @@ public:
     vf_client *get() const noexcept { return p_.get(); }
 
 private:
+    // What the C progress callback needs. An exception must not cross the
+    // C library (it would abort): the first one is kept, the operation
+    // stopped, and revoke_many() rethrows it.
+    struct ProgressContext {
+        const RevokeProgress *progress;
+        const std::vector<std::shared_ptr<Error> > *refused;
+        std::exception_ptr thrown;
+
+        static int report(void *user_data, std::size_t index, vf_status status, const vf_error *) noexcept {
+            ProgressContext &self = *static_cast<ProgressContext *>(user_data);
+            if (self.thrown)
+                return 1;
+            try {
+                const std::shared_ptr<Error> &refused = (*self.refused)[index];
+                return (*self.progress)(index, refused ? refused->status() : status) ? 0 : 1;
+            } catch (...) {
+                self.thrown = std::current_exception();
+                return 1;
+            }
+        }
+    };
     std::unique_ptr<vf_client, detail::Deleter<vf_client, vf_client_free> > p_;
 };
 

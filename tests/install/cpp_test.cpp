@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <set>
+#include <stdexcept>
 #include <string>
 #include <type_traits>
 #include <utility>
@@ -155,6 +157,96 @@ static void test_nul_in_strings(const vf::Client &client) {
     CHECK(client.introspect(live).active);
     CHECK(!client.introspect(other).active);
     client.revoke(live);
+}
+
+static std::vector<std::string> mint_many(const vf::Client &client, std::size_t count) {
+    std::vector<std::string> tokens;
+    for (std::size_t i = 0; i < count; ++i)
+        tokens.push_back(client.generate().access_token());
+    return tokens;
+}
+
+// Bulk revoke with progress: one call per token; false stops it; an
+// exception stops it and comes out of revoke_many(); cancel() stops all.
+static void test_progress_and_cancel(const vf::Client &client) {
+    std::vector<std::string> tokens = mint_many(client, 12);
+    tokens[5] = with_nul(tokens[5], "x");  // refused before sending
+    std::vector<std::size_t> seen;
+    std::vector<vf::Status> statuses(tokens.size(), VF_STATUS_PANIC);
+    std::vector<vf::RevokeOutcome> outcomes =
+        client.revoke_many(tokens, 3, [&](std::size_t index, vf::Status status) {
+            seen.push_back(index);
+            if (index < statuses.size())
+                statuses[index] = status;
+            return true;
+        });
+    CHECK(seen.size() == tokens.size());
+    CHECK(std::set<std::size_t>(seen.begin(), seen.end()).size() == tokens.size());
+    CHECK(!seen.empty() && seen[0] == 5);  // refused entries are reported first
+    for (std::size_t i = 0; i < outcomes.size(); ++i)
+        CHECK(statuses[i] == outcomes[i].status);
+    CHECK(outcomes.size() == tokens.size() && outcomes[5].status == VF_STATUS_INVALID_ARGUMENT);
+    CHECK(outcomes[0].revoked() && outcomes[11].revoked());
+
+    // Stopped at the third report, two at a time: at most one more is sent.
+    tokens = mint_many(client, 12);
+    std::size_t calls = 0;
+    outcomes = client.revoke_many(tokens, 2, [&](std::size_t, vf::Status) { return ++calls < 3; });
+    std::size_t revoked = 0, cancelled = 0;
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+        if (outcomes[i].revoked()) {
+            ++revoked;
+        } else if (outcomes[i].status == VF_STATUS_CANCELLED) {
+            ++cancelled;
+            CHECK(outcomes[i].error && outcomes[i].error->attempts() == 0);
+            CHECK(client.introspect(tokens[i]).active);  // never sent
+            client.revoke(tokens[i]);
+        }
+    }
+    CHECK(calls == revoked);
+    CHECK(revoked >= 3 && revoked <= 4);
+    CHECK(revoked + cancelled == tokens.size());
+
+    // An exception from the callback stops the operation, then comes out.
+    tokens = mint_many(client, 6);
+    calls = 0;
+    try {
+        client.revoke_many(tokens, 1, [&](std::size_t, vf::Status) -> bool {
+            if (++calls == 2)
+                throw std::logic_error("from the progress callback");
+            return true;
+        });
+        CHECK(!"the callback's exception was swallowed");
+    } catch (const std::logic_error &e) {
+        CHECK(std::string(e.what()) == "from the progress callback");
+    }
+    CHECK(calls == 2);
+    std::size_t active = 0;
+    for (const std::string &t : tokens) {
+        if (client.introspect(t).active) {
+            ++active;
+            client.revoke(t);
+        }
+    }
+    CHECK(active == 4);  // one at a time: stopped after the second
+
+    // cancel(): retry waits end at once, bulk revokes send nothing more.
+    vf::Config config = standin_config(env("VF_STANDIN_SECRET_KEY"), refused_url());
+    // A wait that fits in the 10 s total timeout: one longer is not begun.
+    config.max_attempts(3).retry_base_delay_ms(5000);
+    vf::Client doomed(config);
+    doomed.cancel();
+    vf::Error e = EXPECT_ERROR(VF_STATUS_CANCELLED, doomed.revoke("some-token"));
+    CHECK(e.attempts() == 1);  // the first attempt still goes out
+    vf::Client cancelled_client(standin_config(env("VF_STANDIN_SECRET_KEY")));
+    cancelled_client.cancel();
+    tokens = mint_many(client, 3);
+    outcomes = cancelled_client.revoke_many(tokens);
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+        CHECK(outcomes[i].status == VF_STATUS_CANCELLED);
+        CHECK(client.introspect(tokens[i]).active);
+        client.revoke(tokens[i]);
+    }
 }
 
 // Retries, proxies: the settings reach the library and change what it does.
@@ -337,7 +429,9 @@ int main(int argc, char **argv) {
     }
 
     // The client's latest rate-limit headers: the stand-in's values, and
-    // one call later one fewer left (or a new window begun).
+    // one call later one fewer left (or a new window begun). First one
+    // call alone: the bulk revoke's answers may arrive out of order.
+    other.introspect(tokens[0]);
     const vf::RateLimit before = other.rate_limit();
     check_rate_limit(before, std::time(nullptr));
     other.introspect(tokens[0]);
@@ -388,5 +482,6 @@ int main(int argc, char **argv) {
 
     test_nul_in_strings(other);
     test_retries_and_proxies();
+    test_progress_and_cancel(other);
     return report();
 }
