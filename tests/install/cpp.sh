@@ -64,10 +64,11 @@ ${CXX:-g++} -std=c++11 "${flags[@]}" bindings/cpp/sample.cpp -o "$out/sample" "$
 
 valgrind=(valgrind -q --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite,indirect
           --show-leak-kinds=definite,indirect)
-export VF_CPP_OUT=$out VF_TLS_CA_FILE=$out/standin-ca.pem
+# A rate limit the test can check the headers against, never reached.
+export VF_CPP_OUT=$out VF_TLS_CA_FILE=$out/standin-ca.pem VF_STANDIN_RATE_LIMIT=5000 VF_STANDIN_RATE_WINDOW=3600
 scripts/with-standin --tls --ca-out "$VF_TLS_CA_FILE" -- bash -c '
   export VF_TLS_STANDIN_URL=$VF_STANDIN_URL
-  exec scripts/with-standin -- bash -c '\''
+  exec scripts/with-standin --rate-limit "$VF_STANDIN_RATE_LIMIT/$VF_STANDIN_RATE_WINDOW" -- bash -c '\''
     set -euo pipefail
     "$@" "$VF_CPP_OUT/cpp_test_c++11"
     "$@" "$VF_CPP_OUT/cpp_test_c++17"
