@@ -452,7 +452,7 @@ int main(int argc, char **argv) {
     }
 
     // Token source: the same token until refreshed; revoked when destroyed.
-    std::string first, second;
+    std::string first, second, third;
     {
         vf::TokenSource source(other, "api");
         source.refresh_margin_ms(1000);
@@ -464,13 +464,21 @@ int main(int argc, char **argv) {
         source.refresh();
         second = source.access_token();
         CHECK(second != first);
+        // A 401 with the current token: a new one; with a replaced one: the current.
+        third = source.refresh_rejected(second);
+        CHECK(third != second && !third.empty());
+        CHECK(source.refresh_rejected(second) == third);
         vf::TokenSource moved_source = std::move(source);
-        CHECK(moved_source.access_token() == second);
-        CHECK(other.introspect(second).active);
+        CHECK(moved_source.access_token() == third);
+        CHECK(other.introspect(third).active);
+        EXPECT_ERROR(VF_STATUS_INVALID_ARGUMENT, moved_source.refresh_rejected(with_nul(third, "x")));
+        CHECK(moved_source.access_token() == third);  // not cut short to `third` and replaced
     }
-    CHECK(!other.introspect(second).active);  // revoked by the destructor
-    CHECK(other.introspect(first).active);    // a refresh does not revoke the previous token
+    CHECK(!other.introspect(third).active);  // revoked by the destructor
+    // Replaced tokens are not revoked (requests in flight may carry them).
+    CHECK(other.introspect(first).active && other.introspect(second).active);
     other.revoke(first);
+    other.revoke(second);
     {
         vf::TokenSource kept(other);
         kept.revoke_on_free(false);
