@@ -21,10 +21,16 @@ the repository's own build when this is a checkout (``target/debug`` then
 ``target/release``), the installed library by its SONAME
 ``libvoucherify.so.0``, then ``ctypes.util.find_library``.
 
-At import the loaded library's ``vf_version()`` must be compatible with this
-binding: same major version (for 0.x: same major.minor, since pre-1.0 minor
-releases may break the ABI). Otherwise ImportError says which file was
-loaded and both versions. :func:`library_path` tells which file was loaded.
+The library is loaded at first use, not at import (``__version__`` and
+``python -m libvoucherify --help`` need none); a library that cannot be
+found raises ImportError then, naming what was tried. The loaded library's
+``vf_version()`` must be compatible with this binding: same major version
+(for 0.x: same major.minor, since pre-1.0 minor releases may break the
+ABI). Otherwise ImportError says which file was loaded and both versions.
+:func:`library_path` tells which file was loaded.
+
+``libvoucherify.aio`` has the asyncio client; a token source plugs into
+requests and httpx as ``auth=source.requests_auth()`` / ``source.httpx_auth()``.
 """
 
 from ._client import (
@@ -95,6 +101,3 @@ __all__ = [
     "library_path",
     "status_name",
 ]
-
-# The library is loaded, and its version checked, at import.
-library_path()

@@ -136,11 +136,39 @@ def test_version_matches_header() -> None:
 def test_load_errors_name_what_was_tried(tmp_path: "os.PathLike[str]") -> None:
     env = dict(os.environ, LIBVOUCHERIFY_PATH=str(tmp_path) + "/missing.so")
     done = subprocess.run(
-        [sys.executable, "-c", "import libvoucherify"],
+        [sys.executable, "-c", "import libvoucherify; libvoucherify.version()"],
         cwd=BINDING_DIR, env=env, capture_output=True, text=True, timeout=30,
     )
     assert done.returncode != 0
     assert "ImportError" in done.stderr and "missing.so" in done.stderr
+
+
+def test_what_needs_no_library_works_without_one(tmp_path: "os.PathLike[str]") -> None:
+    # The library is loaded at first use: importing, the version and --help
+    # need none; the first call that does raises the loader's ImportError,
+    # and so does the next one (nothing half-loaded is left behind).
+    env = dict(os.environ, LIBVOUCHERIFY_PATH=str(tmp_path) + "/nowhere.so")
+    code = (
+        "import libvoucherify as v, libvoucherify.aio\n"
+        "print(v.__version__, v.Status.TIMEOUT.name, v.TlsRoots.MOZILLA.value)\n"
+        "for call in (lambda: v.Client('app', 'secret'), v.version, v.library_path,\n"
+        "             lambda: v.status_name(11)):\n"
+        "    for _ in range(2):\n"
+        "        try:\n"
+        "            call()\n"
+        "        except ImportError as e:\n"
+        "            print('ImportError:', str(e).splitlines()[0])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=BINDING_DIR, env=env,
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"{vf.__version__} TIMEOUT 1"
+    assert len(lines) == 9 and all("cannot load LIBVOUCHERIFY_PATH=" in line and "nowhere.so" in line
+                                   for line in lines[1:]), lines
+    helped = subprocess.run([sys.executable, "-m", "libvoucherify", "--help"], cwd=BINDING_DIR, env=env,
+                            capture_output=True, text=True, timeout=30)
+    assert helped.returncode == 0 and "usage:" in helped.stdout, helped.stderr
 
 
 def test_loads_repo_build_without_override() -> None:

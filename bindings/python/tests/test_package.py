@@ -159,7 +159,8 @@ def fake_library(tmp_path: Path, version: Optional[str], name: str = "libfake.so
 
 def test_import_refuses_an_incompatible_library(tmp_path: Path) -> None:
     fake = fake_library(tmp_path, "0.2.0")
-    done = run_python("import libvoucherify", BINDING_DIR, clean_env(LIBVOUCHERIFY_PATH=str(fake)))
+    done = run_python("import libvoucherify; libvoucherify.version()", BINDING_DIR,
+                      clean_env(LIBVOUCHERIFY_PATH=str(fake)))
     assert done.returncode != 0
     assert "ImportError" in done.stderr
     assert f"{fake} is version '0.2.0'" in done.stderr
@@ -168,7 +169,8 @@ def test_import_refuses_an_incompatible_library(tmp_path: Path) -> None:
 
 def test_import_refuses_a_library_that_is_not_libvoucherify(tmp_path: Path) -> None:
     fake = fake_library(tmp_path, None)
-    done = run_python("import libvoucherify", BINDING_DIR, clean_env(LIBVOUCHERIFY_PATH=str(fake)))
+    done = run_python("import libvoucherify; libvoucherify.Client('a', 'b')", BINDING_DIR,
+                      clean_env(LIBVOUCHERIFY_PATH=str(fake)))
     assert done.returncode != 0
     assert "ImportError" in done.stderr and "not libvoucherify" in done.stderr
 
@@ -203,7 +205,7 @@ def test_an_incompatible_library_does_not_hide_a_compatible_one(tmp_path: Path) 
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(real_library())
     # Alone, the incompatible one is refused, and named.
-    done = run_python("import libvoucherify", site, clean_env())
+    done = run_python("import libvoucherify; libvoucherify.version()", site, clean_env())
     assert done.returncode != 0
     assert "is version '0.99.0'" in done.stderr and "libvoucherify/" + _loader.SONAME in done.stderr
 
