@@ -8,9 +8,9 @@ import os
 import threading
 import weakref
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Mapping, Optional, Sequence, Type, TypeVar, Union
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Type, TypeVar, Union
 
-from . import _capi
+from . import _auth, _capi
 from ._capi import Handle as _Handle
 from ._capi import api as _api
 from ._capi import c_status as _c_status
@@ -558,6 +558,22 @@ class TokenSource(_Owned):
         """Mints a new token now: call it when a request with the current one got 401."""
         with _Borrow(self) as handle:
             _call(_api.vf_token_source_refresh, handle)
+
+    def requests_auth(self) -> Any:
+        """An ``auth=`` for requests: ``session.get(url, auth=source.requests_auth())``.
+
+        Sends ``Authorization: Bearer <token>``; after a 401 it refreshes the
+        token (once for a burst of 401s on the same token) and sends the
+        request once more. Needs ``requests``, imported only here.
+        """
+        return _auth.requests_auth(self)
+
+    def httpx_auth(self) -> Any:
+        """An ``auth=`` for httpx (``httpx.Client`` or ``httpx.AsyncClient``),
+        as :meth:`requests_auth` does for requests; with ``AsyncClient`` the
+        source's calls run off the event loop. Needs ``httpx``, imported only here.
+        """
+        return _auth.httpx_auth(self)
 
     def _owned_string(self, func: Callable[..., int]) -> str:
         out = ctypes.c_void_p()

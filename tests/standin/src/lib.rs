@@ -9,6 +9,7 @@
 
 mod faults;
 mod oauth;
+mod protected;
 mod proxy;
 mod server;
 mod state;
