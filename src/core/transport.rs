@@ -56,6 +56,8 @@ pub(crate) struct Answer {
     /// server acted on it (the answer was lost).
     pub earlier_attempt_may_have_acted: bool,
     pub rate_limit: RateLimit,
+    /// How long the server asked us to wait before another call, if it did.
+    pub server_wait: Option<Duration>,
 }
 
 /// The OAuth endpoints this library calls.
@@ -188,7 +190,7 @@ impl Transport {
             let budget = (attempts > 1).then(|| deadline.saturating_duration_since(Instant::now()));
             let outcome = self.send_once(endpoint, &body, budget);
             let (mut retry, server_wait) = match &outcome {
-                Ok(answer) => (Retry::for_http_status(answer.status), answer.rate_limit.wait()),
+                Ok(answer) => (Retry::for_http_status(answer.status), answer.server_wait),
                 Err((_, retry)) => (*retry, None),
             };
             if retry == Retry::MayHaveActed && !idempotent {
@@ -244,7 +246,7 @@ impl Transport {
         let failed = |e: ureq::Error| transport_error(&format!("POST {url}"), e);
         let mut response = request.send(body).map_err(failed)?;
         let status = response.status().as_u16();
-        let rate_limit = RateLimit::from_headers(response.headers());
+        let (rate_limit, server_wait) = RateLimit::from_headers(response.headers());
         self.last_rate_limit.store(&rate_limit);
         let body = response
             .body_mut()
@@ -265,6 +267,7 @@ impl Transport {
             attempts: 1,
             earlier_attempt_may_have_acted: false,
             rate_limit,
+            server_wait,
         })
     }
 
@@ -345,9 +348,14 @@ fn io_status(e: &io::Error) -> (Status, Retry) {
 }
 
 impl RateLimit {
-    /// One pass over the answer's headers: this runs on every call.
-    fn from_headers(headers: &HeaderMap) -> RateLimit {
+    /// One pass over the answer's headers: this runs on every call. Also
+    /// returns how long the server asked us to wait, if it did.
+    fn from_headers(headers: &HeaderMap) -> (RateLimit, Option<Duration>) {
+        let now = SystemTime::now();
         let mut rate_limit = RateLimit::default();
+        // Measured now: an HTTP date has whole seconds, but the clock does
+        // not, and rounding the time left to seconds would cut the wait short.
+        let mut retry_after_date = None;
         for (name, value) in headers {
             let slot = match name.as_str() {
                 "x-rate-limit-limit" => &mut rate_limit.limit,
@@ -361,11 +369,19 @@ impl RateLimit {
             };
             *slot = text.parse::<i64>().ok().or_else(|| {
                 // Retry-After may be an HTTP date rather than seconds.
-                let at = httpdate::parse_http_date(text).ok()?;
-                Some(at.duration_since(SystemTime::now()).map_or(0, |d| d.as_secs() as i64))
+                let left = httpdate::parse_http_date(text)
+                    .ok()?
+                    .duration_since(now)
+                    .unwrap_or_default();
+                if name == "retry-after" {
+                    retry_after_date = Some(left);
+                }
+                // Reported in whole seconds, rounded up like the wait itself.
+                Some(left.as_secs() as i64 + i64::from(left.subsec_nanos() > 0))
             });
         }
-        rate_limit
+        let wait = retry_after_date.or_else(|| rate_limit.wait());
+        (rate_limit, wait)
     }
 
     /// How long the server asked us to wait, if it did: `Retry-After`
