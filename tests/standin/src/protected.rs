@@ -21,7 +21,12 @@ use serde_json::json;
 use crate::state::Shared;
 use crate::RecordedRequest;
 
-pub(crate) async fn handle(State(shared): State<Arc<Shared>>, method: Method, headers: HeaderMap, body: Bytes) -> Response {
+pub(crate) async fn handle(
+    State(shared): State<Arc<Shared>>,
+    method: Method,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     shared.record(RecordedRequest {
         method: method.to_string(),
         path: "/v1/protected".to_string(),
@@ -30,6 +35,7 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, method: Method, he
             .map(|(name, value)| (name.to_string(), String::from_utf8_lossy(value.as_bytes()).into_owned()))
             .collect(),
         body: body.to_vec(),
+        received_at: SystemTime::now(),
     });
     let live = bearer_token(&headers)
         .and_then(|token| shared.token(token))
@@ -57,5 +63,8 @@ pub(crate) async fn handle(State(shared): State<Arc<Shared>>, method: Method, he
 fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|t| !t.is_empty())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim())
+        .filter(|t| !t.is_empty())
 }

@@ -177,7 +177,10 @@ fn router(shared: Arc<Shared>) -> Router {
         .route("/_standin/reset", post(control_reset))
         .route("/_standin/faults", post(control_faults))
         .route("/_standin/mint", post(control_mint))
-        .route("/v1/protected", get(crate::protected::handle).post(crate::protected::handle))
+        .route(
+            "/v1/protected",
+            get(crate::protected::handle).post(crate::protected::handle),
+        )
         // Everything else, including unknown paths and methods under /v1/.
         .fallback(oauth::handle)
         .with_state(shared)
