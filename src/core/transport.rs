@@ -17,6 +17,7 @@ use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::transport::{Connector, DefaultConnector};
 use ureq::{Agent, Proxy};
 
+use super::cancel::Cancel;
 use super::config::{invalid, parse_base_url, Config, TlsRoots};
 use super::error::{Error, RateLimit};
 use super::resolver::CachingResolver;
@@ -92,6 +93,8 @@ pub(crate) struct Transport {
     max_attempts: u32,
     retry_base_delay: Duration,
     last_rate_limit: LastRateLimit,
+    /// Ends retry waits at once; see [`Transport::post_form`].
+    pub cancel: Cancel,
 }
 
 impl Transport {
@@ -169,6 +172,7 @@ impl Transport {
             max_attempts: config.max_attempts,
             retry_base_delay: config.retry_base_delay,
             last_rate_limit: LastRateLimit::default(),
+            cancel: Cancel::default(),
         })
     }
 
@@ -220,7 +224,9 @@ impl Transport {
                 };
             }
             may_have_acted |= retry == Retry::MayHaveActed;
-            std::thread::sleep(delay);
+            if !self.cancel.sleep(delay) {
+                return Err(cancelled_while_waiting(&outcome, attempts, delay));
+            }
         }
     }
 
@@ -274,6 +280,32 @@ impl Transport {
     /// The rate-limit headers of the latest answer on this client.
     pub fn last_rate_limit(&self) -> RateLimit {
         self.last_rate_limit.load()
+    }
+}
+
+/// The outcome of a call whose wait before its next attempt was cancelled:
+/// what the last attempt got is kept (status, headers), so nothing sent is
+/// reported as unsent.
+fn cancelled_while_waiting(last: &Result<Answer, (Error, Retry)>, attempts: u32, delay: Duration) -> Error {
+    let (last_outcome, http_status, rate_limit) = match last {
+        Ok(answer) => (
+            format!("HTTP {}", answer.status),
+            answer.status,
+            answer.rate_limit.clone(),
+        ),
+        Err((e, _)) => (e.message.clone(), e.http_status, e.rate_limit.clone()),
+    };
+    Error {
+        http_status,
+        attempts,
+        rate_limit,
+        ..Error::new(
+            Status::Cancelled,
+            format!(
+                "cancelled while waiting {} ms to retry (attempt {attempts}: {last_outcome})",
+                delay.as_millis()
+            ),
+        )
     }
 }
 

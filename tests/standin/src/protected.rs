@@ -36,6 +36,7 @@ pub(crate) async fn handle(
             .collect(),
         body: body.to_vec(),
         received_at: SystemTime::now(),
+        refused_by_limit: None,
     });
     let live = bearer_token(&headers)
         .and_then(|token| shared.token(token))
