@@ -45,6 +45,7 @@ from ._client import (
 from ._errors import (
     ERRORS_BY_STATUS,
     BadRequestError,
+    CallCancelledError,
     ClientClosedError,
     ClosedError,
     ConnectionFailedError,
@@ -87,6 +88,7 @@ __all__ = [
     "TlsError",
     "PanicError",
     "InternalError",
+    "CallCancelledError",
     "ClosedError",
     "ClientClosedError",
     "TokenSourceClosedError",

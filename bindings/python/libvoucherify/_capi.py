@@ -26,6 +26,8 @@ c_str = ctypes.c_char_p
 OwnedStrOut = ctypes.POINTER(ctypes.c_void_p)
 _ErrorOut = HandleOut
 _i64_out = ctypes.POINTER(ctypes.c_int64)
+# vf_revoke_progress: int (*)(void *user_data, size_t index, vf_status, const vf_error *)
+RevokeProgress = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, c_status, Handle)
 
 # (name, restype, argtypes) for every function in voucherify.h. Pointer
 # returns must be declared: the default int restype truncates them.
@@ -87,6 +89,22 @@ SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
             _ErrorOut,
         ],
     ),
+    (
+        "vf_revoke_tokens_with_progress",
+        c_status,
+        [
+            Handle,
+            ctypes.POINTER(c_str),
+            ctypes.c_size_t,
+            ctypes.c_uint32,
+            RevokeProgress,
+            ctypes.c_void_p,
+            ctypes.POINTER(c_status),
+            HandleOut,
+            _ErrorOut,
+        ],
+    ),
+    ("vf_client_cancel", c_status, [Handle, _ErrorOut]),
     ("vf_token_access_token", c_str, [Handle]),
     ("vf_token_client_id", c_str, [Handle]),
     ("vf_token_scope", c_str, [Handle]),

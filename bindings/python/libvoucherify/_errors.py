@@ -30,6 +30,7 @@ class Status(enum.IntEnum):
     TLS_ERROR = 13
     PANIC = 14
     INTERNAL = 15
+    CANCELLED = 16
 
 
 @dataclass(frozen=True)
@@ -172,6 +173,13 @@ class InternalError(VoucherifyError):
     """An internal failure that is none of the above."""
 
 
+class CallCancelledError(VoucherifyError):
+    """The call was stopped before it finished: a bulk revoke was stopped
+    before this token was sent, or the client was cancelled while the call
+    waited to retry (VF_STATUS_CANCELLED). Not asyncio's CancelledError,
+    hence the longer name."""
+
+
 class ClosedError(ValueError):
     """An object was used after close(), like I/O on a closed file."""
 
@@ -200,6 +208,7 @@ ERRORS_BY_STATUS: Dict[Status, Type[VoucherifyError]] = {
     Status.TLS_ERROR: TlsError,
     Status.PANIC: PanicError,
     Status.INTERNAL: InternalError,
+    Status.CANCELLED: CallCancelledError,
 }
 
 

@@ -52,6 +52,7 @@ def ctypes_of(c_type: str) -> Any:
     scalars = {
         "void": None, "bool": ctypes.c_bool, "int": ctypes.c_int, "uint32_t": ctypes.c_uint32,
         "int64_t": ctypes.c_int64, "size_t": ctypes.c_size_t, "vf_status": ctypes.c_int,
+        "void *": ctypes.c_void_p, "vf_revoke_progress": _capi.RevokeProgress,
     }
     if c_type in scalars:
         return scalars[c_type]
@@ -95,6 +96,16 @@ def test_header_and_ctypes_table_agree() -> None:
             assert declared_type == ctypes_of(c_type), f"{name} argument {i + 1}: {c_type}, declared {declared_type}"
         func = getattr(_capi.api, name)
         assert (func.restype, func.argtypes) == (restype, argtypes), name
+
+
+def test_the_progress_callback_type_matches_its_typedef() -> None:
+    header = (REPO_ROOT / "include" / "voucherify.h").read_text()
+    typedef = re.search(r"typedef (\w+) \(\*vf_revoke_progress\)\(([^)]*)\);", header)
+    assert typedef, "no vf_revoke_progress typedef in the header"
+    params = [re.sub(r"\s*\b\w+$", "", p.strip()) for p in typedef.group(2).split(",")]
+    callback = _capi.RevokeProgress
+    assert callback._restype_ == ctypes_of(typedef.group(1))
+    assert list(callback._argtypes_) == [ctypes_of(p) for p in params]
 
 
 def test_the_table_check_catches_a_wrong_type() -> None:
@@ -181,10 +192,13 @@ def test_loads_repo_build_without_override() -> None:
 
 
 def test_status_enum_mirrors_library() -> None:
-    assert [s.value for s in vf.Status] == list(range(16))
+    header = (REPO_ROOT / "include" / "voucherify.h").read_text()
+    in_header = {name: int(value) for name, value in re.findall(r"\bVF_STATUS_(\w+) = (\d+),", header)}
+    assert {s.name: s.value for s in vf.Status} == in_header
+    assert [s.value for s in vf.Status] == list(range(len(in_header)))
     for status in vf.Status:
         assert vf.status_name(status) == f"VF_STATUS_{status.name}"
-    assert vf.status_name(16) == "VF_STATUS_UNKNOWN"
+    assert vf.status_name(len(in_header)) == "VF_STATUS_UNKNOWN"
     assert vf.status_name(-1) == "VF_STATUS_UNKNOWN"
     assert vf.status_name(2**40) == "VF_STATUS_UNKNOWN"
     assert set(vf.ERRORS_BY_STATUS) == set(vf.Status) - {vf.Status.OK}
