@@ -68,7 +68,7 @@ from ._errors import (
     VoucherifyError,
     status_name,
 )
-from ._version import __version__
+from ._version import __version__  # noqa: F401 (re-exported)
 
 __all__ = [
     "Status",

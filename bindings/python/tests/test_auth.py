@@ -7,7 +7,7 @@ import io
 import subprocess
 import sys
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, Iterator, List
+from typing import Dict, Iterator, List
 
 import httpx
 import pytest
