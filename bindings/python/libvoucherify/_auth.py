@@ -9,7 +9,6 @@ burst of 401s on one expired token mints one new token, not one each).
 from __future__ import annotations
 
 import functools
-import threading
 from typing import TYPE_CHECKING, Any, Generator
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -21,18 +20,12 @@ class _Renewer:
 
     def __init__(self, source: "TokenSource") -> None:
         self.source = source
-        self._lock = threading.Lock()
 
     def token(self) -> str:
         return self.source.access_token()
 
     def after_401(self, refused: str) -> str:
-        with self._lock:
-            current = self.source.access_token()
-            if current == refused:
-                self.source.refresh()
-                current = self.source.access_token()
-            return current
+        return self.source.refresh_rejected(refused)
 
 
 def requests_auth(source: "TokenSource") -> Any:

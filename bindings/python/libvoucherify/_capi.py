@@ -119,6 +119,7 @@ SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
     ("vf_token_source_access_token", c_status, [Handle, OwnedStrOut, _ErrorOut]),
     ("vf_token_source_authorization", c_status, [Handle, OwnedStrOut, _ErrorOut]),
     ("vf_token_source_refresh", c_status, [Handle, _ErrorOut]),
+    ("vf_token_source_refresh_rejected", c_status, [Handle, c_str, OwnedStrOut, _ErrorOut]),
     ("vf_token_source_free", None, [Handle]),
 ]
 

@@ -500,9 +500,15 @@ class TokenSource(_Owned):
 
     The token is replaced ``refresh_margin_s`` seconds before it expires
     (the library never uses more than half a token's lifetime). When many
-    threads ask while a new token is due, one request is sent and the others
-    wait for it; if a renewal fails while the current token is still valid,
-    that token is handed out and the next call tries again.
+    threads need a new token, one request is sent and they share its
+    answer, a failure included; while the current token is still valid it
+    is handed out at once to all but the one thread renewing it, and also
+    when the renewal fails. For a second after a failed mint, calls get that
+    failure (or the still-valid token) without a request.
+
+    After ``os.fork()`` (multiprocessing's fork start method, pre-fork
+    servers) a child may keep using the source and its cached token; only
+    the process that minted a token revokes it on ``close()``.
 
     ``close()`` (or leaving a ``with`` block) revokes the token this source
     minted unless ``revoke_on_close=False``: restarts then do not pile up
@@ -555,9 +561,17 @@ class TokenSource(_Owned):
         return self._owned_string(_api.vf_token_source_authorization)
 
     def refresh(self) -> None:
-        """Mints a new token now: call it when a request with the current one got 401."""
+        """Mints a new token now, or joins a mint in flight: call it when a
+        request with the current one got 401. Prefer :meth:`refresh_rejected`."""
         with _Borrow(self) as handle:
             _call(_api.vf_token_source_refresh, handle)
+
+    def refresh_rejected(self, rejected_token: str) -> str:
+        """A valid token other than ``rejected_token`` (which got a 401): the
+        current one if another thread already replaced it, else a new one, so
+        that many threads meeting one 401 mint one token. Do not log it."""
+        rejected = _to_c_string("rejected token", rejected_token)
+        return self._owned_string(_api.vf_token_source_refresh_rejected, rejected)
 
     def requests_auth(self) -> Any:
         """An ``auth=`` for requests: ``session.get(url, auth=source.requests_auth())``.
@@ -575,8 +589,8 @@ class TokenSource(_Owned):
         """
         return _auth.httpx_auth(self)
 
-    def _owned_string(self, func: Callable[..., int]) -> str:
+    def _owned_string(self, func: Callable[..., int], *args: object) -> str:
         out = ctypes.c_void_p()
         with _Borrow(self) as handle:
-            _call(func, handle, ctypes.byref(out))
+            _call(func, handle, *args, ctypes.byref(out))
         return _take_owned_string(out)
