@@ -173,6 +173,10 @@ class _Owned:
     def _init_owned(self, free: Callable[..., None]) -> None:
         # Kept on self so __del__ works at interpreter shutdown, when globals may be gone.
         self._free = free
+        self._forget_calls()
+        _live_objects.add(self)
+
+    def _forget_calls(self) -> None:
         self._calls: "set[_CallEntry]" = set()
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)  # notified when a call ends after close
@@ -208,6 +212,21 @@ class _Owned:
         # Deliberately shows no credentials, tokens or configuration.
         state = "closed" if self.closed else "open"
         return f"<libvoucherify.{type(self).__name__} {state} at {id(self):#x}>"
+
+
+# After os.fork() the child has only the forking thread: calls that other
+# threads had in progress (and any lock they held) will never end there, so
+# every object forgets them, or close() would wait forever.
+_live_objects: "weakref.WeakSet[_Owned]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for owned in list(_live_objects):
+        owned._forget_calls()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class _CallEntry(weakref.ref):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -106,3 +107,39 @@ def test_a_fork_pool_uses_a_client_made_and_used_before_the_fork(standin: StandI
             assert standin.count(GENERATE) == 0
             assert client.introspect(parents_token) is not None
         assert standin.count(REVOKE) == 80 + 20 + 1  # the last: the source's close, in the parent
+
+
+def test_a_fork_while_another_thread_is_minting_does_not_block_the_child(standin: StandIn) -> None:
+    with vf.Client(
+        standin.app_id, standin.secret_key, base_url=standin.url, timeout_ms=4000, max_attempts=1
+    ) as client, client.token_source("api") as source:
+        client.revoke_many(["warm-up"])
+        standin.reset()
+        standin.push_faults(["hang"])
+        minting = threading.Thread(target=lambda: pytest.raises(vf.RequestTimeoutError, source.access_token))
+        minting.start()
+        time.sleep(0.3)  # the thread is waiting for the hanging answer
+        child = os.fork()
+        if child == 0:
+            # The child has no minting thread: it mints its own, then closes
+            # the source (which must not wait for the parent's call) and exits.
+            code = 1
+            try:
+                source.access_token()
+                source.close()
+                client.close()
+                code = 0
+            finally:
+                os._exit(code)
+        began = time.monotonic()
+        while time.monotonic() - began < 3:  # before the parent's mint times out
+            done, status = os.waitpid(child, os.WNOHANG)
+            if done:
+                break
+            time.sleep(0.01)
+        else:
+            os.kill(child, 9)
+            os.waitpid(child, 0)
+            pytest.fail("the child hung")
+        minting.join()
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
