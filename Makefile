@@ -72,9 +72,10 @@ include mk/bench.mk
 include mk/deb.mk
 include mk/python.mk
 
-$(VENV)/.ready:
+# Redone when the list changes, also in an existing venv.
+$(VENV)/.ready: bindings/python/tests/requirements.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install -q pytest
+	$(VENV)/bin/pip install -q -r bindings/python/tests/requirements.txt
 	touch $@
 
 clean:

@@ -3,8 +3,9 @@
  * processes after fork(), against the local stand-in, through the C API.
  *
  *   test_sharing                 threads on one source (a hanging token
- *                                endpoint, a storm of refreshes after a 401)
- *                                and fork (concurrent revokes in parent and
+ *                                endpoint, a storm of refreshes after a 401),
+ *                                the revoke when a source is freed (a hanging
+ *                                server), and fork (concurrent revokes in parent and
  *                                child, fork during a mint, a child's use of
  *                                the parent's token); needs a plain stand-in
  *   test_sharing --tls CA_FILE   the concurrent revokes after fork only, over
@@ -209,6 +210,34 @@ static void test_refresh_storm_mints_once(void)
     vf_string_free(rejected);
     vf_string_free(late);
     vf_token_source_free(source);
+    vf_client_free(client);
+}
+
+/* Freeing a source revokes its token with one request (no retry, although
+ * the client allows three attempts) within one timeout, against a server
+ * that never answers. */
+static void test_free_revokes_once_within_one_timeout(void)
+{
+    vf_client *client = client_with(TIMEOUT_MS, 3);
+    vf_token_source *source = NULL;
+    char *token = NULL;
+    double began, took;
+    long before;
+
+    CHECK_STATUS(vf_token_source_new(client, "api", &source, NULL), VF_STATUS_OK);
+    warm_up(client);
+    CHECK_STATUS(vf_token_source_access_token(source, &token, NULL), VF_STATUS_OK);
+    before = request_count();
+    CHECK(standin_post("/_standin/faults", "[\"hang\", \"hang\", \"hang\"]"));
+    began = now_ms();
+    vf_token_source_free(source);
+    took = now_ms() - began;
+    printf("    free against a hanging server: %.0f ms, timeout %d ms\n", took, TIMEOUT_MS);
+    CHECK(took >= TIMEOUT_MS - 10 && took < 1.9 * TIMEOUT_MS);
+    if (!CHECK(request_count() == before + 1))
+        fprintf(stderr, "    %ld requests\n", request_count() - before);
+    CHECK(standin_post("/_standin/reset", NULL)); /* the unused hangs */
+    vf_string_free(token);
     vf_client_free(client);
 }
 
@@ -439,6 +468,8 @@ int main(int argc, char **argv)
     test_hanging_mint_is_shared();
     printf("threads: eight refreshes after one 401\n");
     test_refresh_storm_mints_once();
+    printf("free: one revoke within one timeout\n");
+    test_free_revokes_once_within_one_timeout();
     printf("fork: concurrent revokes in parent and child\n");
     test_fork_revokes_concurrently();
     printf("fork: during a mint in another thread\n");
