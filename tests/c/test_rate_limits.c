@@ -22,8 +22,8 @@ static vf_client *client_with_timeout(unsigned timeout_ms)
 {
     vf_config *cfg = standin_config();
 
-    vf_config_set_timeout_ms(cfg, timeout_ms, NULL);
-    vf_config_set_retry_base_delay_ms(cfg, 20, NULL);
+    CHECK_STATUS(vf_config_set_timeout_ms(cfg, timeout_ms, NULL), VF_STATUS_OK);
+    CHECK_STATUS(vf_config_set_retry_base_delay_ms(cfg, 20, NULL), VF_STATUS_OK);
     return client_from(cfg);
 }
 
@@ -154,7 +154,7 @@ static void test_one_429_pauses_every_thread(void)
             /* The first thread meets the 429; the others start paused. */
             while (until < 0 && now_ms() - start < 2000) {
                 sleep_ms(1);
-                vf_client_paused_until(client, &until, NULL);
+                CHECK_STATUS(vf_client_paused_until(client, &until, NULL), VF_STATUS_OK);
             }
             CHECK(until > unix_ms() + 1000 && until < unix_ms() + 2100);
         }
