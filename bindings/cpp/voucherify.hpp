@@ -62,6 +62,10 @@ typedef vf_status Status;
 /// The library's version at run time, such as "0.1.0".
 inline std::string version() { return vf_version(); }
 
+/// The library's version at run time as one number, major * 10000 + minor
+/// * 100 + patch (100 for 0.1.0), to compare with VF_VERSION_NUMBER.
+inline std::uint32_t version_number() { return vf_version_number(); }
+
 /// The name of a status, such as "VF_STATUS_TIMEOUT".
 inline std::string status_name(int status) { return vf_status_str(status); }
 

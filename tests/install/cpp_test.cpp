@@ -353,6 +353,8 @@ int main(int argc, char **argv) {
         return report();
     }
     CHECK(vf::version() == VF_VERSION);
+    CHECK(vf::version_number() == VF_VERSION_NUMBER);
+    CHECK(vf::version_number() == VF_VERSION_MAJOR * 10000 + VF_VERSION_MINOR * 100 + VF_VERSION_PATCH);
     CHECK(vf::status_name(VF_STATUS_TIMEOUT) == "VF_STATUS_TIMEOUT");
 
     // Invalid arguments throw before anything is sent.
