@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::fork_safe::current_pid;
 use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
 
 /// How much a record matters; a callback gets the records at its level and
@@ -227,6 +228,7 @@ impl<In: Transport> Connector<In> for ObservedConnections {
         Ok(Some(ObservedConnection {
             inner,
             logger: self.logger.clone(),
+            opened_by: current_pid(),
         }))
     }
 }
@@ -235,6 +237,7 @@ impl<In: Transport> Connector<In> for ObservedConnections {
 pub(crate) struct ObservedConnection<T> {
     inner: T,
     logger: Logger,
+    opened_by: u32,
 }
 
 impl<T: Transport> Transport for ObservedConnection<T> {
@@ -253,14 +256,15 @@ impl<T: Transport> Transport for ObservedConnection<T> {
     /// Asked before a pooled connection is reused.
     fn is_open(&mut self) -> bool {
         let open = self.inner.is_open();
-        match open {
-            true => self.logger.log(Level::Trace, format_args!("connection reused")),
-            false => self.logger.log(
-                Level::Debug,
-                format_args!("connection dropped: closed by the server while idle; opening a new one"),
-            ),
-        }
-        open
+        let why = match (open, self.opened_by == current_pid()) {
+            (true, _) => return self.logger.log(Level::Trace, format_args!("connection reused")) == (),
+            (false, true) => "closed by the server while idle",
+            // ForkSafe refused it: the parent process opened it.
+            (false, false) => "inherited across fork(); the other process keeps it",
+        };
+        let log = &self.logger;
+        log.log(Level::Debug, format_args!("connection dropped: {why}; opening a new one"));
+        false
     }
 
     // Every method with a default is passed on too (see SteadyTransport).
