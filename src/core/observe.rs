@@ -257,13 +257,19 @@ impl<T: Transport> Transport for ObservedConnection<T> {
     fn is_open(&mut self) -> bool {
         let open = self.inner.is_open();
         let why = match (open, self.opened_by == current_pid()) {
-            (true, _) => return self.logger.log(Level::Trace, format_args!("connection reused")) == (),
+            (true, _) => {
+                self.logger.log(Level::Trace, format_args!("connection reused"));
+                return true;
+            }
             (false, true) => "closed by the server while idle",
             // ForkSafe refused it: the parent process opened it.
             (false, false) => "inherited across fork(); the other process keeps it",
         };
         let log = &self.logger;
-        log.log(Level::Debug, format_args!("connection dropped: {why}; opening a new one"));
+        log.log(
+            Level::Debug,
+            format_args!("connection dropped: {why}; opening a new one"),
+        );
         false
     }
 

@@ -184,7 +184,10 @@ impl Transport {
             agent: Agent::with_parts(
                 agent_config,
                 // Observed last: it tells why ForkSafe refused a connection.
-                DefaultConnector::default().chain(SteadyTimeouts).chain(ForkSafe).chain(observed),
+                DefaultConnector::default()
+                    .chain(SteadyTimeouts)
+                    .chain(ForkSafe)
+                    .chain(observed),
                 CachingResolver::default(),
             ),
             urls: [token?, introspect?, revoke?],
