@@ -1,7 +1,9 @@
 // Revokes the token given as argv[1] through the C++ wrapper, with the
 // credentials of the environment (VOUCHERIFY_APP_ID, VOUCHERIFY_SECRET_KEY,
-// VOUCHERIFY_API_URL). Prints "revoked" and exits 0 on success, like main.c.
-// Built as C++11 by the target voucherify::voucherify_cpp alone.
+// VOUCHERIFY_API_URL). Exits as main.c and bindings/c/revoke_token.c do:
+// 0 and "revoked"; 3 and "not found" for the revoke 404; 2 for a bad
+// command line; 1 for any other failure. Built as C++11 by the target
+// voucherify::voucherify_cpp alone.
 #include <iostream>
 
 #include <voucherify.hpp>
@@ -20,6 +22,10 @@ int main(int argc, char **argv) {
         config.load_env();
         voucherify::Client(config).revoke(argv[1]);
     } catch (const voucherify::Error &e) {
+        if (e.status() == VF_STATUS_TOKEN_NOT_FOUND) {
+            std::cout << "not found\n";
+            return 3;
+        }
         std::cerr << voucherify::status_name(e.status()) << ": " << e.what() << "\n";
         return 1;
     }
