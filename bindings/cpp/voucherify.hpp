@@ -291,6 +291,11 @@ struct RevokeOutcome {
 /// It should return quickly, and must not use the vector being revoked.
 typedef std::function<bool(std::size_t index, Status status)> RevokeProgress;
 
+/// What a client has done since it was made (vf_counters: calls, requests,
+/// retries, answers by class, 429s, time paused, failures by kind,
+/// connections opened).
+typedef vf_counters Counters;
+
 /// A Voucherify client (vf_client): credentials and a connection pool.
 /// Thread-safe: share one among threads.
 class Client {
@@ -384,6 +389,14 @@ public:
             outcomes.push_back(outcome);
         }
         return outcomes;
+    }
+
+    /// The client's counters; cheap (atomic reads), from any thread.
+    Counters counters() const {
+        Counters c = Counters();
+        c.size = sizeof c;
+        detail::call(vf_client_counters, p_.get(), &c);
+        return c;
     }
 
     /// Cancels what this client is doing, for good, from any thread (for a
