@@ -67,6 +67,9 @@
  * until that is freed; those of vf_version() and vf_status_str() are
  * static. A client copies its vf_config, and a vf_token_source keeps its
  * client's connections alive: either may be freed first.
+ * Structs the caller allocates (vf_counters) start with `size_t size`,
+ * which the caller sets to their sizeof: the library fills only the
+ * fields that size covers, so later versions can append fields.
  *
  * Thread safety. A vf_client and a vf_token_source may be used by any
  * number of threads at once through their const calls; a token source's
@@ -74,7 +77,9 @@
  * vf_token_source_free() wait for no one: call them once no other call on
  * the object runs. A vf_config, vf_error or vf_token belongs to one thread
  * at a time (it may be handed to another). Progress callbacks run on the
- * library's threads, never two at once.
+ * library's threads, never two at once. Log callbacks run on whichever
+ * thread works for the client, several at once, and must not call back
+ * into that client.
  *
  * Panics. A bug inside the library never unwinds into the caller: a
  * fallible function returns VF_STATUS_PANIC, an accessor its fallback.
