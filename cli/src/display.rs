@@ -91,8 +91,13 @@ impl Progress {
                 *last_pause = paused_until;
                 let elapsed = started.elapsed().as_secs_f64();
                 let rate = tally.done() as f64 / elapsed.max(0.001);
+                let left = total.saturating_sub(tally.done()) as f64;
+                let eta = match rate > 0.0 {
+                    true => format!("{:.0}s", left / rate),
+                    false => "unknown".to_owned(),
+                };
                 eprintln!(
-                    "voucherify-token: {}/{} done: {counts}; {rate:.1}/s{}",
+                    "voucherify-token: {}/{} done: {counts}; {rate:.1}/s, ETA {eta}{}",
                     tally.done(),
                     total,
                     pause.unwrap_or_default()

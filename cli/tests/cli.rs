@@ -7,7 +7,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::Value;
-use vf_standin::{Fault, Options, StandIn};
+use vf_standin::{Behaviour, Fault, Options, RateLimitRule, StandIn};
 
 const BIN: &str = env!("CARGO_BIN_EXE_voucherify-token");
 
@@ -246,6 +246,43 @@ fn a_rate_limit_pause_shows_in_the_progress_lines() {
     );
     assert!(text(&output.stdout).contains("revoked 40"));
     assert_eq!(server.request_count(), 41);
+}
+
+#[test]
+fn a_real_rate_limit_paces_the_run_within_its_allowance_and_the_pause_shows() {
+    // 25 calls per 2 s window; 100 tokens need 4 windows' calls, so the run
+    // crosses 3 window boundaries: more than 4 s, at most 6 s plus slack.
+    let server = StandIn::start(Options {
+        behaviour: Behaviour {
+            rate_limit: RateLimitRule {
+                calls: 25,
+                window_secs: 2,
+                ..RateLimitRule::default()
+            },
+            ..Behaviour::default()
+        },
+        ..Options::default()
+    })
+    .unwrap();
+    let tokens = mint(&server, 100);
+    let mut command = tool(&server);
+    command.args(["revoke", "--json", "--parallel", "4", "-"]);
+    let started = Instant::now();
+    let output = run_with_stdin(command, &tokens.join("\n"));
+    let took = started.elapsed();
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let (_, summary) = json_lines(&output);
+    assert_eq!(summary["revoked"], 100, "{summary}");
+    assert!(
+        took > Duration::from_millis(3900) && took < Duration::from_millis(6000 + 2500),
+        "{took:?} for 100 calls at 25 per 2 s"
+    );
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("paused by the rate limit until "), "{stderr}");
+    eprintln!(
+        "{took:?}, {} refused by the limit; progress:\n{stderr}",
+        server.refused_by_limit()
+    );
 }
 
 /// HH:MM:SS of a Unix time in the local zone, as `date` prints it.
