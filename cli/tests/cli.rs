@@ -155,8 +155,8 @@ fn config_for(server: &StandIn) -> voucherify::Config {
 
 #[test]
 fn ctrl_c_writes_what_was_not_revoked_and_feeding_it_back_revokes_the_rest() {
-    // 300 tokens, 2 at a time, 20 ms each: about 3 s, stopped after 0.7 s.
-    let server = standin(20);
+    // 300 tokens, 2 at a time, 30 ms each: about 4.5 s, stopped after 1 s.
+    let server = standin(30);
     let tokens = mint(&server, 300);
     let remaining = temp_path("remaining");
     let mut command = tool(&server);
@@ -174,7 +174,7 @@ fn ctrl_c_writes_what_was_not_revoked_and_feeding_it_back_revokes_the_rest() {
         .unwrap()
         .write_all(tokens.join("\n").as_bytes())
         .unwrap();
-    std::thread::sleep(Duration::from_millis(700));
+    std::thread::sleep(Duration::from_millis(1000));
     let kill = Command::new("kill")
         .args(["-INT", &child.id().to_string()])
         .status()
