@@ -214,6 +214,12 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Frees a string that libvoucherify returned as owned (`char *`). NULL is
+ * accepted and ignored.
+ */
+void vf_string_free(char *string);
+
+/**
  * The library's version, such as `"0.1.0"`: a static string, never freed.
  * It equals `VF_VERSION` in the header the program was built with, unless
  * the program runs against another build of the library.
@@ -235,7 +241,9 @@ vf_status vf_error_status(const vf_error *error);
 
 /**
  * A one-line, human-readable description, fit for a log: what failed, the
- * HTTP status, what Voucherify said and its request id. Never NULL for a
+ * HTTP status, what Voucherify said and its request id. Control characters
+ * and line separators the server sent are escaped (`\n`, `\u{1b}`), so an
+ * answer cannot forge log lines; the raw accessors below keep them. Never NULL for a
  * non-NULL `error`; NULL if `error` is NULL.
  */
 const char *vf_error_message(const vf_error *error);
@@ -345,7 +353,7 @@ vf_status vf_config_set_cluster(vf_config *config, const char *cluster, vf_error
  * Sends requests to an arbitrary base URL (a dedicated region, a proxy,
  * a test server): `https://host[:port][/path]`. Plain `http://` is
  * accepted here but refused by `vf_client_new()` unless the host is
- * loopback (`127.0.0.0/8`, `::1`, `localhost`) or
+ * loopback (`127.0.0.0/8`, `::1`, `localhost`) and no proxy applies, or
  * `vf_config_set_allow_insecure_http()` allowed it. User information,
  * queries and fragments are refused. Replaces any cluster set before.
  */
@@ -353,7 +361,7 @@ vf_status vf_config_set_base_url(vf_config *config, const char *base_url, vf_err
 
 /**
  * Allows (`true`) or refuses (`false`, the default) plain `http://` base
- * URLs whose host is not loopback. With it, credentials travel
+ * URLs whose host is not loopback, or that a proxy would carry. With it, credentials travel
  * unencrypted: only for a trusted network.
  */
 vf_status vf_config_set_allow_insecure_http(vf_config *config, bool allow, vf_error **err_out);
@@ -422,17 +430,25 @@ vf_status vf_config_set_retry_base_delay_ms(vf_config *config,
 
 /**
  * Sends every request through an HTTP proxy,
- * `http://[user:password@]host:port`, tunnelled with CONNECT (so TLS stays
- * end to end). NULL removes it (the default: no proxy, whatever the
- * environment says). The URL, which may hold a password, never appears in
- * any message.
+ * `http://[user:password@]host:port` (or `https://` to the proxy),
+ * tunnelled with CONNECT (so TLS stays end to end). Other schemes (SOCKS)
+ * are refused with `VF_STATUS_INVALID_ARGUMENT`. NULL removes it (the
+ * default: no proxy, whatever the environment says). The URL, which may
+ * hold a password, never appears in any message.
  */
 vf_status vf_config_set_proxy(vf_config *config, const char *proxy_url, vf_error **err_out);
 
 /**
- * With `true`, takes the proxy from `HTTPS_PROXY`, `HTTP_PROXY` or
- * `ALL_PROXY`, honouring `NO_PROXY`, when the client is built (replacing
- * any `vf_config_set_proxy()`). Off by default.
+ * With `true`, takes the proxy from the environment when the client is
+ * built (replacing any `vf_config_set_proxy()`). Off by default. For an
+ * https base URL: `https_proxy`, `HTTPS_PROXY`, `all_proxy`, `ALL_PROXY`,
+ * the first set; never `HTTP_PROXY` ("httpoxy": CGI programs get it from a
+ * request header). For plain http: `http_proxy` (lower case only),
+ * `all_proxy`, `ALL_PROXY`. `no_proxy`/`NO_PROXY` exempts the host: `*`,
+ * domain suffixes (`example.com`, `.example.com`), IP addresses, CIDR
+ * networks (`10.0.0.0/8`), each optionally with `:port`. A proxy with a
+ * scheme other than http or https makes `vf_client_new()` fail with
+ * `VF_STATUS_INVALID_ARGUMENT` rather than connect directly.
  */
 vf_status vf_config_set_proxy_from_env(vf_config *config, bool from_env, vf_error **err_out);
 
@@ -655,12 +671,6 @@ int64_t vf_token_expires_in(const vf_token *token);
  * and ignored.
  */
 void vf_token_free(vf_token *token);
-
-/**
- * Frees a string that libvoucherify returned as owned (`char *`). NULL is
- * accepted and ignored.
- */
-void vf_string_free(char *string);
 
 /**
  * Creates a token source for `scope` (space-separated scopes, such as

@@ -2,8 +2,8 @@
 
 use std::ffi::{c_char, c_int};
 
-use super::{boundary, boundary_value, free_object, mut_arg, optional_str_arg, str_arg, vf_error};
-use crate::core::{Config, Error, Status, TlsRoots};
+use super::{boundary, boundary_value, free_object, into_owned, mut_arg, optional_str_arg, str_arg, vf_error, Status};
+use crate::core::{self, Config, Error, TlsRoots};
 
 /// Settings for `vf_client_new()`: credentials, where to send requests,
 /// timeouts and extra headers. Created by `vf_config_new()`, freed by the
@@ -24,9 +24,7 @@ pub struct vf_config {
 /// Returns NULL only if memory runs out.
 #[no_mangle]
 pub extern "C" fn vf_config_new() -> *mut vf_config {
-    boundary_value(std::ptr::null_mut(), || {
-        Box::into_raw(Box::new(vf_config { inner: Config::new() }))
-    })
+    boundary_value(std::ptr::null_mut(), || into_owned(vf_config { inner: Config::new() }))
 }
 
 /// Frees a configuration. NULL is accepted and ignored. Clients built from
@@ -84,7 +82,7 @@ pub unsafe extern "C" fn vf_config_set_cluster(
 /// Sends requests to an arbitrary base URL (a dedicated region, a proxy,
 /// a test server): `https://host[:port][/path]`. Plain `http://` is
 /// accepted here but refused by `vf_client_new()` unless the host is
-/// loopback (`127.0.0.0/8`, `::1`, `localhost`) or
+/// loopback (`127.0.0.0/8`, `::1`, `localhost`) and no proxy applies, or
 /// `vf_config_set_allow_insecure_http()` allowed it. User information,
 /// queries and fragments are refused. Replaces any cluster set before.
 #[no_mangle]
@@ -101,7 +99,7 @@ pub unsafe extern "C" fn vf_config_set_base_url(
 }
 
 /// Allows (`true`) or refuses (`false`, the default) plain `http://` base
-/// URLs whose host is not loopback. With it, credentials travel
+/// URLs whose host is not loopback, or that a proxy would carry. With it, credentials travel
 /// unencrypted: only for a trusted network.
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_allow_insecure_http(
@@ -220,10 +218,11 @@ pub unsafe extern "C" fn vf_config_set_retry_base_delay_ms(
 }
 
 /// Sends every request through an HTTP proxy,
-/// `http://[user:password@]host:port`, tunnelled with CONNECT (so TLS stays
-/// end to end). NULL removes it (the default: no proxy, whatever the
-/// environment says). The URL, which may hold a password, never appears in
-/// any message.
+/// `http://[user:password@]host:port` (or `https://` to the proxy),
+/// tunnelled with CONNECT (so TLS stays end to end). Other schemes (SOCKS)
+/// are refused with `VF_STATUS_INVALID_ARGUMENT`. NULL removes it (the
+/// default: no proxy, whatever the environment says). The URL, which may
+/// hold a password, never appears in any message.
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_proxy(
     config: *mut vf_config,
@@ -237,9 +236,16 @@ pub unsafe extern "C" fn vf_config_set_proxy(
     })
 }
 
-/// With `true`, takes the proxy from `HTTPS_PROXY`, `HTTP_PROXY` or
-/// `ALL_PROXY`, honouring `NO_PROXY`, when the client is built (replacing
-/// any `vf_config_set_proxy()`). Off by default.
+/// With `true`, takes the proxy from the environment when the client is
+/// built (replacing any `vf_config_set_proxy()`). Off by default. For an
+/// https base URL: `https_proxy`, `HTTPS_PROXY`, `all_proxy`, `ALL_PROXY`,
+/// the first set; never `HTTP_PROXY` ("httpoxy": CGI programs get it from a
+/// request header). For plain http: `http_proxy` (lower case only),
+/// `all_proxy`, `ALL_PROXY`. `no_proxy`/`NO_PROXY` exempts the host: `*`,
+/// domain suffixes (`example.com`, `.example.com`), IP addresses, CIDR
+/// networks (`10.0.0.0/8`), each optionally with `:port`. A proxy with a
+/// scheme other than http or https makes `vf_client_new()` fail with
+/// `VF_STATUS_INVALID_ARGUMENT` rather than connect directly.
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_proxy_from_env(
     config: *mut vf_config,
@@ -265,8 +271,12 @@ pub unsafe extern "C" fn vf_config_set_tls_roots(
 ) -> Status {
     boundary(err_out, || unsafe {
         let config = mut_arg(config, "config")?;
-        let roots = TlsRoots::from_code(roots.into())
-            .ok_or_else(|| Error::new(Status::InvalidArgument, format!("unknown vf_tls_roots value {roots}")))?;
+        let roots = TlsRoots::from_code(roots.into()).ok_or_else(|| {
+            Error::new(
+                core::Status::InvalidArgument,
+                format!("unknown vf_tls_roots value {roots}"),
+            )
+        })?;
         config.inner.set_tls_roots(roots);
         Ok(())
     })
