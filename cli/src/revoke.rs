@@ -280,7 +280,7 @@ fn report(
     if args.json {
         let mut object = json!({ "index": index, "token": token, "result": result });
         if let Err(e) = outcome {
-            object["status"] = e.status.name().into();
+            object["status"] = e.status.to_string().into();
             object["http_status"] = e.http_status.into();
             object["attempts"] = e.attempts.into();
             object["message"] = e.message.clone().into();
