@@ -4,6 +4,7 @@ mod cancel;
 pub(crate) mod client;
 mod config;
 mod error;
+mod fork_safe;
 mod proxy;
 mod resolver;
 mod status;

@@ -1,7 +1,7 @@
 //! Access tokens as Voucherify hands them out and describes them.
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
 
@@ -29,6 +29,9 @@ pub struct Token {
     pub expires_in: i64,
     /// When the answer arrived, by this machine's monotonic clock.
     pub received_at: Instant,
+    /// The same moment by the wall clock, which keeps counting while the
+    /// machine is suspended (the monotonic clock stops).
+    pub received_at_wall: SystemTime,
 }
 
 impl Token {
@@ -36,6 +39,19 @@ impl Token {
     /// `expires_in`, so a server clock that is off cannot mislead us.
     pub fn expires(&self) -> Instant {
         self.received_at + self.lifetime()
+    }
+
+    /// How long the token has left by the more pessimistic of two clocks:
+    /// the monotonic one (immune to clock changes) and the wall clock
+    /// (which keeps counting while the machine is suspended).
+    pub fn time_left(&self, now: Instant, wall_now: SystemTime) -> Duration {
+        let by_monotonic = self.expires().saturating_duration_since(now);
+        let by_wall = self
+            .received_at_wall
+            .checked_add(self.lifetime())
+            .and_then(|expiry| expiry.duration_since(wall_now).ok())
+            .unwrap_or(Duration::ZERO);
+        by_monotonic.min(by_wall)
     }
 
     /// `expires_in` as a duration, within sane bounds: a server that sends
@@ -124,6 +140,7 @@ fn into_token(what: &str, json: TokenJson, received_at: Instant) -> Result<Token
         token_type: BEARER.to_owned(),
         expires_at: json.expires_at,
         received_at,
+        received_at_wall: SystemTime::now(),
     })
 }
 

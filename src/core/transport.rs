@@ -20,6 +20,7 @@ use ureq::{Agent, Proxy};
 use super::cancel::Cancel;
 use super::config::{invalid, parse_base_url, BaseUrl, Config, TlsRoots};
 use super::error::{Error, RateLimit};
+use super::fork_safe::ForkSafe;
 use super::proxy;
 use super::resolver::CachingResolver;
 use super::status::Status;
@@ -175,7 +176,7 @@ impl Transport {
         Ok(Transport {
             agent: Agent::with_parts(
                 agent_config,
-                DefaultConnector::default().chain(SteadyTimeouts),
+                DefaultConnector::default().chain(SteadyTimeouts).chain(ForkSafe),
                 CachingResolver::default(),
             ),
             urls: [token?, introspect?, revoke?],
@@ -195,8 +196,7 @@ impl Transport {
     /// A call that is not `idempotent` (minting a token) is retried only
     /// when the server certainly did not act, so no token is minted twice.
     pub fn post_form(&self, endpoint: Endpoint, fields: &[(&str, &str)], idempotent: bool) -> Result<Answer, Error> {
-        let body = serde_urlencoded::to_string(fields)
-            .map_err(|e| Error::new(Status::Internal, format!("cannot encode the form: {e}")))?;
+        let body = encode_form(fields)?;
         let deadline = Instant::now() + self.timeout;
         let mut attempts = 0;
         let mut may_have_acted = false;
@@ -240,6 +240,18 @@ impl Transport {
                 return Err(cancelled_while_waiting(&outcome, attempts, delay));
             }
         }
+    }
+
+    /// One request, never repeated, within one timeout: for work that is
+    /// best effort (the revoke when a token source is freed).
+    pub fn post_form_once(&self, endpoint: Endpoint, fields: &[(&str, &str)]) -> Result<Answer, Error> {
+        self.send_once(endpoint, &encode_form(fields)?, None)
+            .map_err(|(e, _)| e)
+    }
+
+    /// The client's total timeout for one call.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
     }
 
     /// Full jitter: a uniformly random wait up to base * 2^(attempt - 1).
@@ -293,6 +305,11 @@ impl Transport {
     pub fn last_rate_limit(&self) -> RateLimit {
         self.last_rate_limit.load()
     }
+}
+
+fn encode_form(fields: &[(&str, &str)]) -> Result<String, Error> {
+    serde_urlencoded::to_string(fields)
+        .map_err(|e| Error::new(Status::Internal, format!("cannot encode the form: {e}")))
 }
 
 /// The outcome of a call whose wait before its next attempt was cancelled:
