@@ -37,6 +37,7 @@ pub struct vf_client {
 /// if the application id or secret key is missing, or if the base URL is
 /// plain `http://` to a host that is not loopback without
 /// `vf_config_set_allow_insecure_http()`. Sends no request.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_client_new(
     config: *const vf_config,
@@ -85,6 +86,7 @@ pub unsafe extern "C" fn vf_client_free(client: *mut vf_client) {
 /// a later attempt is answered 404, the call returns `VF_STATUS_OK`: the
 /// token is gone, as asked, most likely by that first attempt. A 404 after
 /// attempts the server certainly ignored stays `VF_STATUS_TOKEN_NOT_FOUND`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_revoke_token(
     client: *const vf_client,
@@ -101,6 +103,7 @@ pub unsafe extern "C" fn vf_revoke_token(
 /// (from any thread): `X-Rate-Limit-Limit`, `X-Rate-Limit-Remaining` and
 /// `X-Rate-Limit-Retry` (Unix seconds). Each out-pointer may be NULL;
 /// each receives -1 when no answer carried that header yet. Thread-safe.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_client_rate_limit(
     client: *const vf_client,
@@ -132,6 +135,7 @@ pub unsafe extern "C" fn vf_client_rate_limit(
 /// token, owned by the caller (`vf_token_free()`). Tokens live 900 s and a
 /// project may hold at most 1000: mint once and reuse, for example with a
 /// `vf_token_source`. Thread-safe.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_generate_token(
     client: *const vf_client,
@@ -155,6 +159,7 @@ pub unsafe extern "C" fn vf_generate_token(
 /// `token_out` is not NULL it receives the token's details when active
 /// (owned by the caller, `vf_token_free()`) and NULL otherwise.
 /// Thread-safe.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_introspect_token(
     client: *const vf_client,
@@ -195,7 +200,9 @@ pub unsafe extern "C" fn vf_introspect_token(
 ///
 /// Returns `VF_STATUS_OK` when every outcome was written, whatever the
 /// outcomes were; an argument error (NULL `client`, `tokens` or
-/// `statuses_out` with `count` > 0) writes none.
+/// `statuses_out` with `count` > 0, or a `count` larger than any array)
+/// writes none and sends nothing.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_revoke_tokens(
     client: *const vf_client,
@@ -235,6 +242,7 @@ pub type vf_revoke_progress =
 /// `vf_error_attempts()` is 0) and no `progress` call. So do the tokens
 /// not yet sent when `vf_client_cancel()` is called. The return value is
 /// `VF_STATUS_OK` whenever every outcome was written, stopped or not.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_revoke_tokens_with_progress(
     client: *const vf_client,
@@ -350,6 +358,7 @@ unsafe fn revoke_many(
 /// Thread-safe, but not async-signal-safe: from a signal handler, wake a
 /// thread that calls it instead. The client must still be freed with
 /// `vf_client_free()` once no other call is running.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_client_cancel(client: *const vf_client, err_out: *mut *mut vf_error) -> Status {
     boundary(err_out, || unsafe {

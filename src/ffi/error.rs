@@ -51,6 +51,7 @@ fn optional(s: &Option<CString>) -> *const c_char {
 
 /// The status of the failed call (never `VF_STATUS_OK`).
 /// `VF_STATUS_NULL_ARGUMENT` if `error` is NULL.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_error_status(error: *const vf_error) -> Status {
     field(error, Status::NullArgument, |e| e.status)

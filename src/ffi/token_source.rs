@@ -46,6 +46,7 @@ pub struct vf_token_source {
 /// Creates a token source for `scope` (space-separated scopes, such as
 /// `"api"` or `"vouchers campaigns"`) on `client`. Mints nothing yet. On
 /// success `*source_out` receives the source, owned by the caller.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_new(
     client: *const vf_client,
@@ -66,6 +67,7 @@ pub unsafe extern "C" fn vf_token_source_new(
 /// Sets how long before expiry a token is replaced, in milliseconds
 /// (default 60 000). The margin used never exceeds half of a token's
 /// lifetime. Call before sharing the source between threads.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_set_refresh_margin_ms(
     source: *mut vf_token_source,
@@ -83,6 +85,7 @@ pub unsafe extern "C" fn vf_token_source_set_refresh_margin_ms(
 /// Sets whether `vf_token_source_free()` revokes the token the source
 /// minted (`true`, the default: restarts then do not pile up live tokens
 /// toward the project's limit of 1000). Call before sharing the source.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_set_revoke_on_free(
     source: *mut vf_token_source,
@@ -100,6 +103,7 @@ pub unsafe extern "C" fn vf_token_source_set_revoke_on_free(
 /// if a refresh fails while the current token is still valid, that token
 /// is given and a call after the one-second backoff tries again.
 /// Thread-safe.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_access_token(
     source: *const vf_token_source,
@@ -118,6 +122,7 @@ pub unsafe extern "C" fn vf_token_source_access_token(
 /// Like `vf_token_source_access_token()`, but writes the whole header
 /// value `Bearer <token>` for `Authorization`. Free it with
 /// `vf_string_free()`. Thread-safe.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_authorization(
     source: *const vf_token_source,
@@ -143,6 +148,7 @@ pub unsafe extern "C" fn vf_token_source_authorization(
 /// A 401 may arrive after another thread already replaced the token; this
 /// function cannot tell and mints again. `vf_token_source_refresh_rejected()`
 /// is told which token was rejected and mints only when it is still current.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_refresh(
     source: *const vf_token_source,
@@ -161,6 +167,7 @@ pub unsafe extern "C" fn vf_token_source_refresh(
 /// with `vf_string_free()`. The rejected token is not revoked. Within a
 /// second after a failed mint it returns that failure without a request.
 /// Thread-safe.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_refresh_rejected(
     source: *const vf_token_source,
