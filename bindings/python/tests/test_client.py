@@ -139,6 +139,46 @@ def test_only_in_memory_accessors_and_environment_readers_hold_the_gil() -> None
         assert not holds_gil(name), name
 
 
+def test_no_python_thread_runs_while_a_client_is_built() -> None:
+    # vf_client_new reads the environment (proxies, SSL_CERT_FILE) and loads
+    # the system's roots, which takes long enough to see: while it runs with
+    # the GIL held, another thread's os.environ[...] = ... cannot run, so a
+    # thread ticking as fast as it can shows one long gap, as long as the
+    # call. (With the GIL released it would tick every few milliseconds.)
+    ticks: List[float] = []
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.is_set():
+            ticks.append(time.monotonic())
+            os.environ["VF_TEST_TICK"] = str(len(ticks))
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    try:
+        time.sleep(0.05)
+        config = _capi.api.vf_config_new()
+        _capi.api.vf_config_set_app_id(config, b"app", None)
+        _capi.api.vf_config_set_secret_key(config, b"secret", None)
+        handle = _capi.Handle()
+        start = time.monotonic()
+        assert _capi.api.vf_client_new(config, ctypes.byref(handle), None) == 0
+        took = time.monotonic() - start
+        _capi.api.vf_config_free(config)
+        _capi.api.vf_client_free(handle)
+        time.sleep(0.05)
+    finally:
+        stop.set()
+        ticker.join()
+        os.environ.pop("VF_TEST_TICK", None)
+    during = [t for t in ticks if start - 0.01 <= t <= start + took + 0.01]
+    longest_gap = max((b - a for a, b in zip(ticks, ticks[1:]) if a <= start + took and b >= start), default=0.0)
+    assert took > 0.005, f"vf_client_new took only {took:.4f} s: too short to see"
+    # Half, not all of it: the ticker may hold the GIL for one switch
+    # interval (5 ms, more on a busy machine) after `start` was read.
+    assert longest_gap >= 0.5 * took, (longest_gap, took, len(during))
+
+
 def test_version_matches_header() -> None:
     header = (REPO_ROOT / "include" / "voucherify.h").read_text()
     assert f'#define VF_VERSION "{vf.version()}"' in header
