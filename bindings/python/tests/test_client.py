@@ -51,8 +51,9 @@ def ctypes_of(c_type: str) -> Any:
     handle = r"vf_(config|client|error|token|token_source)"
     scalars = {
         "void": None, "bool": ctypes.c_bool, "int": ctypes.c_int, "uint32_t": ctypes.c_uint32,
-        "int64_t": ctypes.c_int64, "size_t": ctypes.c_size_t, "vf_status": ctypes.c_int,
-        "void *": ctypes.c_void_p, "vf_revoke_progress": _capi.RevokeProgress,
+        "int64_t": ctypes.c_int64, "uint64_t": ctypes.c_uint64, "size_t": ctypes.c_size_t,
+        "vf_status": ctypes.c_int, "void *": ctypes.c_void_p, "vf_revoke_progress": _capi.RevokeProgress,
+        "vf_log_callback": _capi.LogCallback, "vf_counters": _capi.Counters,
     }
     if c_type in scalars:
         return scalars[c_type]
@@ -106,6 +107,21 @@ def test_the_progress_callback_type_matches_its_typedef() -> None:
     callback = _capi.RevokeProgress
     assert callback._restype_ == ctypes_of(typedef.group(1))
     assert list(callback._argtypes_) == [ctypes_of(p) for p in params]
+
+
+def test_the_log_callback_and_counters_match_the_header() -> None:
+    header = (REPO_ROOT / "include" / "voucherify.h").read_text()
+    typedef = re.search(r"typedef (\w+) \(\*vf_log_callback\)\(([^)]*)\);", header)
+    assert typedef, "no vf_log_callback typedef in the header"
+    params = [re.sub(r"\s*\b\w+$", "", p.strip()) for p in typedef.group(2).split(",")]
+    assert _capi.LogCallback._restype_ == ctypes_of(typedef.group(1))
+    assert list(_capi.LogCallback._argtypes_) == [ctypes_of(p) for p in params]
+    struct = re.search(r"typedef struct \{([^}]*)\} vf_counters;", re.sub(r"/\*.*?\*/", "", header, flags=re.S))
+    assert struct, "no vf_counters struct in the header"
+    fields = re.findall(r"(\w+) (\w+);", struct.group(1))
+    assert [(name, ctypes_of(c_type)) for c_type, name in fields] == [
+        (name, c_type) for name, c_type in _capi.Counters._fields_  # type: ignore[attr-defined]
+    ]
 
 
 def test_the_table_check_catches_a_wrong_type() -> None:
