@@ -5,6 +5,7 @@ pub(crate) mod client;
 mod config;
 mod error;
 mod fork_safe;
+mod observe;
 mod proxy;
 mod rate_limit;
 mod resolver;
@@ -20,6 +21,7 @@ pub use config::{
     DEFAULT_RETRY_BASE_DELAY, DEFAULT_TIMEOUT, MAX_ATTEMPTS,
 };
 pub use error::{ApiErrorBody, Error};
+pub use observe::{Counters, Level, LogFn, Logger};
 pub use rate_limit::{RateLimit, MAX_SERVER_WAIT};
 pub use status::Status;
 pub use token::{Introspection, Token};
