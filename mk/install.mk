@@ -15,8 +15,10 @@ PREFIX     ?= /usr/local
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR    ?=
 LIBDIR     ?= $(PREFIX)/lib
-# The Python binding comes along unless VF_INSTALL_PYTHON=no (Debian's packages).
-VF_INSTALL_PYTHON ?= yes
+# The Python package is not installed here: pip as root into the system
+# prefix fights the distribution's own Python packaging (Debian 12's pip puts
+# --prefix=/usr/local under /usr/local/local/, off sys.path). Python users
+# install the wheel (make wheel) with pip or pipx; see README.md.
 VF_LIBDIR   = $(LIBDIR)
 VF_PKGCONFIGDIR = $(VF_LIBDIR)/pkgconfig
 VF_CMAKEDIR     = $(VF_LIBDIR)/cmake/voucherify
@@ -81,7 +83,6 @@ install: release
 	      -e 's|@SONAME@|$(VF_SONAME)|g' -e "s|@LIBS_PRIVATE@|$$libs|g" -e "s|@SIZEOF_VOID_P@|$$ptr|g" \
 	      packaging/cmake/$$f.in > $(DESTDIR)$(VF_CMAKEDIR)/$$f && chmod 0644 $(DESTDIR)$(VF_CMAKEDIR)/$$f || exit 1; \
 	done
-	$(if $(filter yes,$(VF_INSTALL_PYTHON)),$(MAKE) --no-print-directory install-python)
 
 # Only files this install owns; the shared directories (lib, include,
 # pkgconfig, cmake) stay, the package's own cmake/voucherify goes if empty.
@@ -91,7 +92,6 @@ uninstall:
 	      $(DESTDIR)$(INCLUDEDIR)/voucherify.h $(DESTDIR)$(VF_PKGCONFIGDIR)/voucherify.pc \
 	      $(DESTDIR)$(VF_CMAKEDIR)/voucherifyConfig.cmake $(DESTDIR)$(VF_CMAKEDIR)/voucherifyConfigVersion.cmake
 	-rmdir $(DESTDIR)$(VF_CMAKEDIR) 2>/dev/null
-	$(if $(filter yes,$(VF_INSTALL_PYTHON)),$(MAKE) --no-print-directory uninstall-python)
 
 # pkg-config and cmake, installed when missing (a fresh machine; we are root).
 install-tools:

@@ -16,7 +16,8 @@ A thin ctypes layer over the library's C API (include/voucherify.h)::
 
 The library is found through, in order: the environment variable
 ``LIBVOUCHERIFY_PATH`` (a file path; if set, it is the only candidate), a
-library shipped inside this package (``libvoucherify/_lib/libvoucherify.so.0``),
+library shipped inside this package (``libvoucherify/libvoucherify.so.0``, next
+to this module: the wheel carries it),
 the repository's own build when this is a checkout (``target/debug`` then
 ``target/release``), the installed library by its SONAME
 ``libvoucherify.so.0``, then ``ctypes.util.find_library``.
@@ -174,7 +175,7 @@ def _open_checked(candidate: str) -> "Tuple[ctypes.CDLL, str]":
 
 def _candidates() -> List[str]:
     here = Path(__file__).resolve().parent
-    candidates = [str(here / "_lib" / _SONAME)]  # shipped inside a wheel
+    candidates = [str(here / _SONAME)]  # shipped inside the wheel, next to this file
     # A checkout (bindings/python/libvoucherify): the repository's own build.
     repo_root = here.parents[2]
     if here.parent.name == "python" and here.parent.parent.name == "bindings" and (

@@ -174,8 +174,7 @@ def test_import_refuses_a_library_that_is_not_libvoucherify(tmp_path: Path) -> N
 
 def test_library_shipped_in_the_package_comes_first(tmp_path: Path) -> None:
     site = package_copy(tmp_path)
-    (site / "libvoucherify" / "_lib").mkdir()
-    (site / "libvoucherify" / "_lib" / vf._SONAME).symlink_to(real_library())
+    (site / "libvoucherify" / vf._SONAME).symlink_to(real_library())
     done = run_python("import libvoucherify as v; print(v.library_path())", site, clean_env())
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(real_library())
@@ -194,8 +193,7 @@ def test_installed_copy_finds_the_library_by_soname(tmp_path: Path) -> None:
 
 def test_an_incompatible_library_does_not_hide_a_compatible_one(tmp_path: Path) -> None:
     site = package_copy(tmp_path)
-    (site / "libvoucherify" / "_lib").mkdir()
-    fake_library(site / "libvoucherify" / "_lib", "0.99.0", name=vf._SONAME)
+    fake_library(site / "libvoucherify", "0.99.0", name=vf._SONAME)
     libdir = tmp_path / "lib"
     libdir.mkdir()
     (libdir / vf._SONAME).symlink_to(real_library())
@@ -206,7 +204,7 @@ def test_an_incompatible_library_does_not_hide_a_compatible_one(tmp_path: Path) 
     # Alone, the incompatible one is refused, and named.
     done = run_python("import libvoucherify", site, clean_env())
     assert done.returncode != 0
-    assert "is version '0.99.0'" in done.stderr and "_lib/" + vf._SONAME in done.stderr
+    assert "is version '0.99.0'" in done.stderr and "libvoucherify/" + vf._SONAME in done.stderr
 
 
 def test_main_module(tmp_path: Path) -> None:
