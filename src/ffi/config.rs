@@ -22,6 +22,8 @@ pub struct vf_config {
 /// total timeout, no channel header, no user-agent suffix, insecure HTTP
 /// only to loopback hosts. Application id and secret key must still be set.
 /// Returns NULL only if memory runs out.
+///
+/// \return a new configuration, freed with `vf_config_free()`
 #[no_mangle]
 pub extern "C" fn vf_config_new() -> *mut vf_config {
     boundary_value(std::ptr::null_mut(), || {
@@ -31,6 +33,8 @@ pub extern "C" fn vf_config_new() -> *mut vf_config {
 
 /// Frees a configuration. NULL is accepted and ignored. Clients built from
 /// it are not affected.
+///
+/// \param config the configuration to free; may be NULL
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_free(config: *mut vf_config) {
     // SAFETY: the caller passes NULL or a configuration it owns, once.
@@ -39,6 +43,11 @@ pub unsafe extern "C" fn vf_config_free(config: *mut vf_config) {
 
 /// Sets the application id, sent as `X-App-Id`. It must be non-empty
 /// printable ASCII without spaces (`VF_STATUS_INVALID_ARGUMENT` otherwise).
+///
+/// \param config the configuration to change
+/// \param app_id the application id
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_app_id(
     config: *mut vf_config,
@@ -52,6 +61,11 @@ pub unsafe extern "C" fn vf_config_set_app_id(
 
 /// Sets the secret key, sent as `X-App-Token`. It must be non-empty
 /// printable ASCII without spaces. It never appears in any message.
+///
+/// \param config the configuration to change
+/// \param secret_key the secret key
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_secret_key(
     config: *mut vf_config,
@@ -68,6 +82,11 @@ pub unsafe extern "C" fn vf_config_set_secret_key(
 /// Sends requests to `https://<cluster>.voucherify.io`, where `cluster` is
 /// one of `api` (the default), `us1.api`, `as1.api`, `download`,
 /// `us1.download` or `as1.download`. Replaces any base URL set before.
+///
+/// \param config the configuration to change
+/// \param cluster the cluster's name, such as `"us1.api"`
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_cluster(
     config: *mut vf_config,
@@ -87,6 +106,11 @@ pub unsafe extern "C" fn vf_config_set_cluster(
 /// loopback (`127.0.0.0/8`, `::1`, `localhost`) or
 /// `vf_config_set_allow_insecure_http()` allowed it. User information,
 /// queries and fragments are refused. Replaces any cluster set before.
+///
+/// \param config the configuration to change
+/// \param base_url the base URL
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_base_url(
     config: *mut vf_config,
@@ -103,6 +127,11 @@ pub unsafe extern "C" fn vf_config_set_base_url(
 /// Allows (`true`) or refuses (`false`, the default) plain `http://` base
 /// URLs whose host is not loopback. With it, credentials travel
 /// unencrypted: only for a trusted network.
+///
+/// \param config the configuration to change
+/// \param allow whether plain HTTP to other hosts is allowed
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_allow_insecure_http(
     config: *mut vf_config,
@@ -118,6 +147,11 @@ pub unsafe extern "C" fn vf_config_set_allow_insecure_http(
 /// Sets how long establishing a connection (TCP and TLS) may take, in
 /// milliseconds; at least 1. Default 10 000. It never extends the total
 /// timeout.
+///
+/// \param config the configuration to change
+/// \param timeout_ms the connect timeout in milliseconds, at least 1
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_connect_timeout_ms(
     config: *mut vf_config,
@@ -133,6 +167,11 @@ pub unsafe extern "C" fn vf_config_set_connect_timeout_ms(
 /// least 1. Default 30 000, well under the 3 minutes after which
 /// Voucherify's load balancers cut a request. A call that runs out returns
 /// `VF_STATUS_TIMEOUT`.
+///
+/// \param config the configuration to change
+/// \param timeout_ms the total timeout in milliseconds, at least 1
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_timeout_ms(
     config: *mut vf_config,
@@ -146,6 +185,11 @@ pub unsafe extern "C" fn vf_config_set_timeout_ms(
 
 /// Sets the `X-Voucherify-Channel` header that names the integration to
 /// Voucherify (printable ASCII); NULL sends none (the default).
+///
+/// \param config the configuration to change
+/// \param channel the channel's name, or NULL for none
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_channel(
     config: *mut vf_config,
@@ -162,6 +206,11 @@ pub unsafe extern "C" fn vf_config_set_channel(
 /// Appends text (printable ASCII, such as `"my-service/1.2"`) to the
 /// `User-Agent: libvoucherify/<version>` header; NULL appends nothing (the
 /// default).
+///
+/// \param config the configuration to change
+/// \param suffix the text to append, or NULL for none
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_user_agent_suffix(
     config: *mut vf_config,
@@ -181,6 +230,10 @@ pub unsafe extern "C" fn vf_config_set_user_agent_suffix(
 /// it was. If any variable is invalid, nothing changes and the error names
 /// the variable. Reads the environment with `getenv`: do not call it while
 /// another thread calls `setenv`.
+///
+/// \param config the configuration to change
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or `VF_STATUS_INVALID_ARGUMENT` naming the invalid variable
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_load_env(config: *mut vf_config, err_out: *mut *mut vf_error) -> Status {
     boundary(err_out, || unsafe { mut_arg(config, "config")?.inner.load_env() })
@@ -194,6 +247,11 @@ pub unsafe extern "C" fn vf_config_load_env(config: *mut vf_config, err_out: *mu
 /// introspect are safe to repeat. Minting is not (a lost answer would leave
 /// a live token nobody holds), so it is retried only when the server
 /// certainly did not act: refused connections, connect timeouts, 429, 503.
+///
+/// \param config the configuration to change
+/// \param attempts the most requests per call, 1 to 10
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_max_attempts(
     config: *mut vf_config,
@@ -207,6 +265,11 @@ pub unsafe extern "C" fn vf_config_set_max_attempts(
 
 /// Sets the longest wait before the first retry, in milliseconds (default
 /// 200); each further retry may wait up to twice as long as the one before.
+///
+/// \param config the configuration to change
+/// \param delay_ms the longest first wait in milliseconds
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_retry_base_delay_ms(
     config: *mut vf_config,
@@ -224,6 +287,11 @@ pub unsafe extern "C" fn vf_config_set_retry_base_delay_ms(
 /// end to end). NULL removes it (the default: no proxy, whatever the
 /// environment says). The URL, which may hold a password, never appears in
 /// any message.
+///
+/// \param config the configuration to change
+/// \param proxy_url the proxy's URL, or NULL for none
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_proxy(
     config: *mut vf_config,
@@ -240,6 +308,11 @@ pub unsafe extern "C" fn vf_config_set_proxy(
 /// With `true`, takes the proxy from `HTTPS_PROXY`, `HTTP_PROXY` or
 /// `ALL_PROXY`, honouring `NO_PROXY`, when the client is built (replacing
 /// any `vf_config_set_proxy()`). Off by default.
+///
+/// \param config the configuration to change
+/// \param from_env whether to take the proxy from the environment
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_proxy_from_env(
     config: *mut vf_config,
@@ -257,6 +330,11 @@ pub unsafe extern "C" fn vf_config_set_proxy_from_env(
 /// operating system's store, read once per process;
 /// `VF_TLS_ROOTS_MOZILLA` is Mozilla's list built into the library.
 /// Certificates are always verified.
+///
+/// \param config the configuration to change
+/// \param roots a `vf_tls_roots` value
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_tls_roots(
     config: *mut vf_config,
@@ -277,6 +355,11 @@ pub unsafe extern "C" fn vf_config_set_tls_roots(
 /// is read by `vf_client_new()`, which fails with
 /// `VF_STATUS_INVALID_ARGUMENT` if it cannot be read or holds no
 /// certificate. NULL removes it.
+///
+/// \param config the configuration to change
+/// \param path the PEM file's path, or NULL for none
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_ca_file(
     config: *mut vf_config,
@@ -295,6 +378,12 @@ pub unsafe extern "C" fn vf_config_set_ca_file(
 /// `Content-Length`, `Transfer-Encoding`, `Host`, `Connection`) cannot be
 /// replaced: `VF_STATUS_INVALID_ARGUMENT`. The name must be an HTTP token
 /// and the value printable ASCII.
+///
+/// \param config the configuration to change
+/// \param name the header's name
+/// \param value the header's value
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_add_header(
     config: *mut vf_config,

@@ -30,6 +30,12 @@ pub struct vf_token_source {
 /// Creates a token source for `scope` (space-separated scopes, such as
 /// `"api"` or `"vouchers campaigns"`) on `client`. Mints nothing yet. On
 /// success `*source_out` receives the source, owned by the caller.
+///
+/// \param client the client, whose connection pool the source keeps alive
+/// \param scope the space-separated scopes
+/// \param source_out receives the new source, freed with `vf_token_source_free()`
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_new(
     client: *const vf_client,
@@ -50,6 +56,11 @@ pub unsafe extern "C" fn vf_token_source_new(
 /// Sets how long before expiry a token is replaced, in milliseconds
 /// (default 60 000). The margin used never exceeds half of a token's
 /// lifetime. Call before sharing the source between threads.
+///
+/// \param source the token source, not yet shared with other threads
+/// \param margin_ms the margin in milliseconds
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_set_refresh_margin_ms(
     source: *mut vf_token_source,
@@ -67,6 +78,11 @@ pub unsafe extern "C" fn vf_token_source_set_refresh_margin_ms(
 /// Sets whether `vf_token_source_free()` revokes the token the source
 /// minted (`true`, the default: restarts then do not pile up live tokens
 /// toward the project's limit of 1000). Call before sharing the source.
+///
+/// \param source the token source, not yet shared with other threads
+/// \param revoke whether freeing the source revokes its token
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_set_revoke_on_free(
     source: *mut vf_token_source,
@@ -83,6 +99,11 @@ pub unsafe extern "C" fn vf_token_source_set_revoke_on_free(
 /// caller, freed with `vf_string_free()`. Mints or refreshes when needed;
 /// if a refresh fails while the current token is still valid, that token
 /// is given and the next call tries again. Thread-safe.
+///
+/// \param source the token source
+/// \param token_out receives the token, freed with `vf_string_free()`
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_access_token(
     source: *const vf_token_source,
@@ -101,6 +122,11 @@ pub unsafe extern "C" fn vf_token_source_access_token(
 /// Like `vf_token_source_access_token()`, but writes the whole header
 /// value `Bearer <token>` for `Authorization`. Free it with
 /// `vf_string_free()`. Thread-safe.
+///
+/// \param source the token source
+/// \param header_out receives `Bearer <token>`, freed with `vf_string_free()`
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_authorization(
     source: *const vf_token_source,
@@ -120,6 +146,10 @@ pub unsafe extern "C" fn vf_token_source_authorization(
 /// when a request made with the current token was answered 401. The
 /// previous token is not revoked (requests in flight may still carry it);
 /// it expires by itself. Thread-safe.
+///
+/// \param source the token source
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_refresh(
     source: *const vf_token_source,
@@ -134,6 +164,8 @@ pub unsafe extern "C" fn vf_token_source_refresh(
 /// said otherwise, it first revokes the token it minted (one request,
 /// bounded by the client's timeout; failures are ignored, since the token
 /// expires anyway). NULL is accepted and ignored.
+///
+/// \param source the token source to free; may be NULL
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_free(source: *mut vf_token_source) {
     // SAFETY: the caller passes NULL or a source it owns, once.
