@@ -115,6 +115,13 @@ typedef enum {
    * An internal failure that is none of the above.
    */
   VF_STATUS_INTERNAL = 15,
+  /**
+   * The call was stopped before it finished: a bulk revoke's progress
+   * callback asked to stop before this token was sent (the error's
+   * attempts are 0), or the client was cancelled while the call waited
+   * to retry (attempts > 0; the message says what the last attempt got).
+   */
+  VF_STATUS_CANCELLED = 16,
 } vf_status;
 
 /**
@@ -194,6 +201,17 @@ typedef struct vf_token vf_token;
  * source is shared, and `vf_token_source_free()` when no other call runs.
  */
 typedef struct vf_token_source vf_token_source;
+
+/**
+ * The progress callback of `vf_revoke_tokens_with_progress()`: told that
+ * the token at `index` finished with `status`; `error` is NULL on success,
+ * else that token's error, borrowed for the call only. Return 0 to go on,
+ * anything else to stop the whole operation.
+ */
+typedef int (*vf_revoke_progress)(void *user_data,
+                                  size_t index,
+                                  vf_status status,
+                                  const vf_error *error);
 
 #ifdef __cplusplus
 extern "C" {
@@ -731,6 +749,49 @@ vf_status vf_revoke_tokens(const vf_client *client,
                            vf_status *statuses_out,
                            vf_error **errors_out,
                            vf_error **err_out);
+
+/**
+ * `vf_revoke_tokens()` with progress: `progress` (may be NULL) is called
+ * with `user_data` as each token finishes. Thread-safe.
+ *
+ * Which thread calls `progress`: the operation's worker threads, never
+ * two at once (a lock serialises the calls, so `user_data` needs no lock
+ * of its own while the operation runs), in the order the tokens finish,
+ * not input order. Entries refused before sending (NULL, not UTF-8) are
+ * reported first, from the calling thread. `progress` must not free or
+ * reuse `tokens`, `statuses_out` or `errors_out`, and should return
+ * quickly: while it runs, no other finished token is reported.
+ *
+ * A non-zero return stops the operation: no further token is sent; those
+ * already sent (at most `parallelism - 1` more) finish and are reported
+ * as usual. Tokens never sent get `VF_STATUS_CANCELLED` (their error's
+ * `vf_error_attempts()` is 0) and no `progress` call. So do the tokens
+ * not yet sent when `vf_client_cancel()` is called. The return value is
+ * `VF_STATUS_OK` whenever every outcome was written, stopped or not.
+ */
+vf_status vf_revoke_tokens_with_progress(const vf_client *client,
+                                         const char *const *tokens,
+                                         size_t count,
+                                         uint32_t parallelism,
+                                         vf_revoke_progress progress,
+                                         void *user_data,
+                                         vf_status *statuses_out,
+                                         vf_error **errors_out,
+                                         vf_error **err_out);
+
+/**
+ * Cancels what this client is doing, for good, from any thread (for a
+ * shutdown): every wait before a retry, now or later, ends at once with
+ * `VF_STATUS_CANCELLED` (so no thread waits out a 30 s `Retry-After`),
+ * and bulk revokes send no further token. A call still sends its first
+ * attempt, bounded by the timeout, so that a token source's revoke on
+ * free still goes out. Requests already sent are not cut short.
+ *
+ * Thread-safe, but not async-signal-safe: from a signal handler, wake a
+ * thread that calls it instead. The client must still be freed with
+ * `vf_client_free()` once no other call is running.
+ */
+vf_status vf_client_cancel(const vf_client *client, vf_error **err_out);
 
 /**
  * The access token itself, for `Authorization: Bearer <token>`. NULL if

@@ -1,7 +1,7 @@
 //! Retries, rate limits, deadlines and extra headers, against the stand-in.
 
 use std::net::TcpListener;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 mod common;
 
@@ -68,17 +68,47 @@ fn retry_after_is_honoured() {
         took >= Duration::from_millis(950) && took < Duration::from_millis(2500),
         "{took:?}"
     );
+}
 
-    // As an HTTP date, two seconds from now (whole seconds: 1 to 2 s away).
-    let at = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(2));
-    server.push_faults(vec![respond(429, &[("Retry-After", &at)])]);
-    let started = Instant::now();
-    client.revoke_token(&server.mint_token("api")).unwrap();
-    let took = started.elapsed();
-    assert!(
-        took >= Duration::from_millis(900) && took < Duration::from_millis(3000),
-        "{took:?}"
-    );
+/// A `Retry-After` HTTP date `whole_seconds` ahead of the current whole
+/// second, at a moment when that is between `whole_seconds - 0.9` and
+/// `whole_seconds - 0.5` s away: a wait rounded to whole seconds falls short.
+fn retry_after_date(whole_seconds: u64) -> SystemTime {
+    loop {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        if (100..500).contains(&now.subsec_millis()) {
+            return UNIX_EPOCH + Duration::from_secs(now.as_secs() + whole_seconds);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn retry_after_as_an_http_date_is_waited_out_to_the_sub_second() {
+    let server = standin();
+    let client = Client::new(&config_for(&server)).unwrap();
+    // Under one second away, then between one and two.
+    for whole_seconds in [1, 2] {
+        let date = retry_after_date(whole_seconds);
+        server.reset_log();
+        server.push_faults(vec![respond(429, &[("Retry-After", &httpdate::fmt_http_date(date))])]);
+        let started = Instant::now();
+        client.revoke_token(&server.mint_token("api")).unwrap();
+        let took = started.elapsed();
+        let [limited, retry] = &server.requests()[..] else {
+            panic!("expected two requests")
+        };
+        let asked = date.duration_since(limited.received_at).unwrap();
+        assert!(
+            retry.received_at + Duration::from_millis(50) >= date,
+            "{whole_seconds}: the retry came {:?} before the date",
+            date.duration_since(retry.received_at).unwrap()
+        );
+        assert!(
+            took + Duration::from_millis(50) >= asked && took < asked + Duration::from_millis(1000),
+            "{whole_seconds}: took {took:?}, asked to wait {asked:?}"
+        );
+    }
 }
 
 #[test]

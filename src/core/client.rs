@@ -1,8 +1,10 @@
 //! The Voucherify OAuth calls. A client is `Send + Sync`: share one among
 //! all threads, so that they share its connection pool.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::ops::ControlFlow;
+use std::panic::{catch_unwind, resume_unwind, AssertUnwindSafe};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
 
 use super::config::{invalid, Config};
 use super::error::{Error, RateLimit};
@@ -114,23 +116,64 @@ impl Client {
     /// (0 means [`DEFAULT_PARALLELISM`]; at most [`MAX_PARALLELISM`]). One
     /// outcome per token, in input order.
     pub fn revoke_tokens<S: AsRef<str> + Sync>(&self, tokens: &[S], parallelism: usize) -> Vec<Result<(), Error>> {
+        self.revoke_tokens_with_progress(tokens, parallelism, |_, _| ControlFlow::Continue(()))
+    }
+
+    /// [`Client::revoke_tokens`], calling `progress` as each token finishes
+    /// with its index in `tokens` and its outcome. The calls come from the
+    /// worker threads, one at a time (a lock serialises them), in the order
+    /// the tokens finish.
+    ///
+    /// `ControlFlow::Break` stops the whole operation: no further token is
+    /// sent; those already sent finish (and are reported) as they would, so
+    /// at most `parallelism - 1` requests follow the stop. Tokens never sent
+    /// get [`Status::Cancelled`] with 0 attempts and no progress call. So
+    /// does every token not yet taken when [`Client::cancel`] is called.
+    /// A panic in `progress` stops the operation and is resumed on the
+    /// caller's thread once the workers are done.
+    pub fn revoke_tokens_with_progress<S, P>(
+        &self,
+        tokens: &[S],
+        parallelism: usize,
+        progress: P,
+    ) -> Vec<Result<(), Error>>
+    where
+        S: AsRef<str> + Sync,
+        P: FnMut(usize, &Result<(), Error>) -> ControlFlow<()> + Send,
+    {
         let workers = match parallelism {
             0 => DEFAULT_PARALLELISM,
             n => n.min(MAX_PARALLELISM),
         }
         .min(tokens.len());
         let next = AtomicUsize::new(0);
+        let stop = AtomicBool::new(false);
+        let progress = Mutex::new(progress);
+        let progress_panic = Mutex::new(None);
         let mut outcomes: Vec<(usize, Result<(), Error>)> = std::thread::scope(|scope| {
             let workers: Vec<_> = (0..workers)
                 .map(|_| {
                     scope.spawn(|| {
                         let mut done = Vec::new();
                         loop {
-                            let i = next.fetch_add(1, Ordering::Relaxed);
+                            if stop.load(Ordering::SeqCst) || self.transport.cancel.is_cancelled() {
+                                break done;
+                            }
+                            let i = next.fetch_add(1, Ordering::SeqCst);
                             let Some(token) = tokens.get(i) else { break done };
                             // One token's panic must not take the others' outcomes.
                             let outcome = catch_unwind(AssertUnwindSafe(|| self.revoke_token(token.as_ref())))
                                 .unwrap_or_else(|_| Err(Error::new(Status::Panic, "revoke: internal error: panicked")));
+                            let mut report = progress.lock().unwrap_or_else(PoisonError::into_inner);
+                            match catch_unwind(AssertUnwindSafe(|| (*report)(i, &outcome))) {
+                                Ok(ControlFlow::Continue(())) => {}
+                                Ok(ControlFlow::Break(())) => stop.store(true, Ordering::SeqCst),
+                                Err(payload) => {
+                                    stop.store(true, Ordering::SeqCst);
+                                    *progress_panic.lock().unwrap_or_else(PoisonError::into_inner) = Some(payload);
+                                }
+                            }
+                            drop(report);
                             done.push((i, outcome));
                         }
                     })
@@ -138,15 +181,34 @@ impl Client {
                 .collect();
             workers.into_iter().flat_map(|w| w.join().unwrap_or_default()).collect()
         });
+        if let Some(payload) = progress_panic.into_inner().unwrap_or_else(PoisonError::into_inner) {
+            resume_unwind(payload);
+        }
+        let taken = next.into_inner().min(tokens.len());
         outcomes.sort_by_key(|(i, _)| *i);
         let mut outcomes = outcomes.into_iter().peekable();
-        // A worker that panicked lost its outcomes: those tokens get Panic.
         (0..tokens.len())
             .map(|i| match outcomes.next_if(|(j, _)| *j == i) {
                 Some((_, outcome)) => outcome,
+                None if i >= taken => Err(not_sent()),
+                // A worker that panicked lost its outcomes: those tokens get Panic.
                 None => Err(Error::new(Status::Panic, "revoke: the worker for this token panicked")),
             })
             .collect()
+    }
+
+    /// Cancels what this client is doing, from any thread, for good (for a
+    /// shutdown): every wait before a retry, now or later, ends at once with
+    /// [`Status::Cancelled`], and bulk revokes send no further token. A call
+    /// still sends its first attempt, so that a token source's revoke on
+    /// free still goes out, bounded by the timeout.
+    pub fn cancel(&self) {
+        self.transport.cancel.cancel();
+    }
+
+    /// Whether [`Client::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.transport.cancel.is_cancelled()
     }
 
     /// Scopes joined for the wire, refused when empty or unsafe.
@@ -160,6 +222,11 @@ impl Client {
         }
         Ok(scope)
     }
+}
+
+/// The outcome of a token a stopped bulk revoke never sent.
+pub(crate) fn not_sent() -> Error {
+    Error::new(Status::Cancelled, "revoke: not sent: the bulk revoke was stopped first")
 }
 
 /// The error for an HTTP answer, with how many attempts it took.

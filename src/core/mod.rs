@@ -1,6 +1,7 @@
 //! The safe Rust core: configuration, client, errors. No C types here.
 
-mod client;
+mod cancel;
+pub(crate) mod client;
 mod config;
 mod error;
 mod resolver;

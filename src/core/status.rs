@@ -49,11 +49,16 @@ pub enum Status {
     Panic = 14,
     /// An internal failure that is none of the above.
     Internal = 15,
+    /// The call was stopped before it finished: a bulk revoke's progress
+    /// callback asked to stop before this token was sent (the error's
+    /// attempts are 0), or the client was cancelled while the call waited
+    /// to retry (attempts > 0; the message says what the last attempt got).
+    Cancelled = 16,
 }
 
 impl Status {
     /// Every status, in numeric order.
-    const ALL: [Status; 16] = [
+    const ALL: [Status; 17] = [
         Status::Ok,
         Status::NullArgument,
         Status::InvalidArgument,
@@ -70,6 +75,7 @@ impl Status {
         Status::TlsError,
         Status::Panic,
         Status::Internal,
+        Status::Cancelled,
     ];
 
     /// The status with this number, if there is one.
@@ -101,6 +107,7 @@ impl Status {
             Status::TlsError => c"VF_STATUS_TLS_ERROR",
             Status::Panic => c"VF_STATUS_PANIC",
             Status::Internal => c"VF_STATUS_INTERNAL",
+            Status::Cancelled => c"VF_STATUS_CANCELLED",
         }
     }
 
@@ -129,6 +136,6 @@ mod tests {
             assert_eq!(Status::from_code(i as i64), Some(*s));
         }
         assert_eq!(Status::from_code(-1), None);
-        assert_eq!(Status::from_code(16), None);
+        assert_eq!(Status::from_code(17), None);
     }
 }

@@ -17,6 +17,7 @@ use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::transport::{Connector, DefaultConnector};
 use ureq::{Agent, Proxy};
 
+use super::cancel::Cancel;
 use super::config::{invalid, parse_base_url, Config, TlsRoots};
 use super::error::{Error, RateLimit};
 use super::resolver::CachingResolver;
@@ -56,6 +57,8 @@ pub(crate) struct Answer {
     /// server acted on it (the answer was lost).
     pub earlier_attempt_may_have_acted: bool,
     pub rate_limit: RateLimit,
+    /// How long the server asked us to wait before another call, if it did.
+    pub server_wait: Option<Duration>,
 }
 
 /// The OAuth endpoints this library calls.
@@ -90,6 +93,8 @@ pub(crate) struct Transport {
     max_attempts: u32,
     retry_base_delay: Duration,
     last_rate_limit: LastRateLimit,
+    /// Ends retry waits at once; see [`Transport::post_form`].
+    pub cancel: Cancel,
 }
 
 impl Transport {
@@ -167,6 +172,7 @@ impl Transport {
             max_attempts: config.max_attempts,
             retry_base_delay: config.retry_base_delay,
             last_rate_limit: LastRateLimit::default(),
+            cancel: Cancel::default(),
         })
     }
 
@@ -188,7 +194,7 @@ impl Transport {
             let budget = (attempts > 1).then(|| deadline.saturating_duration_since(Instant::now()));
             let outcome = self.send_once(endpoint, &body, budget);
             let (mut retry, server_wait) = match &outcome {
-                Ok(answer) => (Retry::for_http_status(answer.status), answer.rate_limit.wait()),
+                Ok(answer) => (Retry::for_http_status(answer.status), answer.server_wait),
                 Err((_, retry)) => (*retry, None),
             };
             if retry == Retry::MayHaveActed && !idempotent {
@@ -218,7 +224,9 @@ impl Transport {
                 };
             }
             may_have_acted |= retry == Retry::MayHaveActed;
-            std::thread::sleep(delay);
+            if !self.cancel.sleep(delay) {
+                return Err(cancelled_while_waiting(&outcome, attempts, delay));
+            }
         }
     }
 
@@ -244,7 +252,7 @@ impl Transport {
         let failed = |e: ureq::Error| transport_error(&format!("POST {url}"), e);
         let mut response = request.send(body).map_err(failed)?;
         let status = response.status().as_u16();
-        let rate_limit = RateLimit::from_headers(response.headers());
+        let (rate_limit, server_wait) = RateLimit::from_headers(response.headers());
         self.last_rate_limit.store(&rate_limit);
         let body = response
             .body_mut()
@@ -265,12 +273,39 @@ impl Transport {
             attempts: 1,
             earlier_attempt_may_have_acted: false,
             rate_limit,
+            server_wait,
         })
     }
 
     /// The rate-limit headers of the latest answer on this client.
     pub fn last_rate_limit(&self) -> RateLimit {
         self.last_rate_limit.load()
+    }
+}
+
+/// The outcome of a call whose wait before its next attempt was cancelled:
+/// what the last attempt got is kept (status, headers), so nothing sent is
+/// reported as unsent.
+fn cancelled_while_waiting(last: &Result<Answer, (Error, Retry)>, attempts: u32, delay: Duration) -> Error {
+    let (last_outcome, http_status, rate_limit) = match last {
+        Ok(answer) => (
+            format!("HTTP {}", answer.status),
+            answer.status,
+            answer.rate_limit.clone(),
+        ),
+        Err((e, _)) => (e.message.clone(), e.http_status, e.rate_limit.clone()),
+    };
+    Error {
+        http_status,
+        attempts,
+        rate_limit,
+        ..Error::new(
+            Status::Cancelled,
+            format!(
+                "cancelled while waiting {} ms to retry (attempt {attempts}: {last_outcome})",
+                delay.as_millis()
+            ),
+        )
     }
 }
 
@@ -345,9 +380,14 @@ fn io_status(e: &io::Error) -> (Status, Retry) {
 }
 
 impl RateLimit {
-    /// One pass over the answer's headers: this runs on every call.
-    fn from_headers(headers: &HeaderMap) -> RateLimit {
+    /// One pass over the answer's headers: this runs on every call. Also
+    /// returns how long the server asked us to wait, if it did.
+    fn from_headers(headers: &HeaderMap) -> (RateLimit, Option<Duration>) {
+        let now = SystemTime::now();
         let mut rate_limit = RateLimit::default();
+        // Measured now: an HTTP date has whole seconds, but the clock does
+        // not, and rounding the time left to seconds would cut the wait short.
+        let mut retry_after_date = None;
         for (name, value) in headers {
             let slot = match name.as_str() {
                 "x-rate-limit-limit" => &mut rate_limit.limit,
@@ -361,11 +401,19 @@ impl RateLimit {
             };
             *slot = text.parse::<i64>().ok().or_else(|| {
                 // Retry-After may be an HTTP date rather than seconds.
-                let at = httpdate::parse_http_date(text).ok()?;
-                Some(at.duration_since(SystemTime::now()).map_or(0, |d| d.as_secs() as i64))
+                let left = httpdate::parse_http_date(text)
+                    .ok()?
+                    .duration_since(now)
+                    .unwrap_or_default();
+                if name == "retry-after" {
+                    retry_after_date = Some(left);
+                }
+                // Reported in whole seconds, rounded up like the wait itself.
+                Some(left.as_secs() as i64 + i64::from(left.subsec_nanos() > 0))
             });
         }
-        rate_limit
+        let wait = retry_after_date.or_else(|| rate_limit.wait());
+        (rate_limit, wait)
     }
 
     /// How long the server asked us to wait, if it did: `Retry-After`

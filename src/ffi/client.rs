@@ -1,11 +1,13 @@
 //! `vf_client`: the connection pool and the calls.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_int, c_void};
+use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use super::{
     boundary, boundary_value, free_object, out_arg, ref_arg, str_arg, vf_config, vf_error, vf_token, write_out,
 };
+use crate::core::client::not_sent;
 use crate::core::{Client, Error, Introspection, Status};
 
 /// A Voucherify client: credentials, base URL and one pool of kept-alive
@@ -238,26 +240,139 @@ pub unsafe extern "C" fn vf_revoke_tokens(
     err_out: *mut *mut vf_error,
 ) -> Status {
     boundary(err_out, || unsafe {
-        let client = ref_arg(client, "client")?;
-        if count == 0 {
-            return Ok(());
+        revoke_many(client, tokens, count, parallelism, None, statuses_out, errors_out)
+    })
+}
+
+/// The progress callback of `vf_revoke_tokens_with_progress()`: told that
+/// the token at `index` finished with `status`; `error` is NULL on success,
+/// else that token's error, borrowed for the call only. Return 0 to go on,
+/// anything else to stop the whole operation.
+pub type vf_revoke_progress =
+    Option<unsafe extern "C" fn(user_data: *mut c_void, index: usize, status: Status, error: *const vf_error) -> c_int>;
+
+/// `vf_revoke_tokens()` with progress: `progress` (may be NULL) is called
+/// with `user_data` as each token finishes. Thread-safe.
+///
+/// Which thread calls `progress`: the operation's worker threads, never
+/// two at once (a lock serialises the calls, so `user_data` needs no lock
+/// of its own while the operation runs), in the order the tokens finish,
+/// not input order. Entries refused before sending (NULL, not UTF-8) are
+/// reported first, from the calling thread. `progress` must not free or
+/// reuse `tokens`, `statuses_out` or `errors_out`, and should return
+/// quickly: while it runs, no other finished token is reported.
+///
+/// A non-zero return stops the operation: no further token is sent; those
+/// already sent (at most `parallelism - 1` more) finish and are reported
+/// as usual. Tokens never sent get `VF_STATUS_CANCELLED` (their error's
+/// `vf_error_attempts()` is 0) and no `progress` call. So do the tokens
+/// not yet sent when `vf_client_cancel()` is called. The return value is
+/// `VF_STATUS_OK` whenever every outcome was written, stopped or not.
+#[no_mangle]
+pub unsafe extern "C" fn vf_revoke_tokens_with_progress(
+    client: *const vf_client,
+    tokens: *const *const c_char,
+    count: usize,
+    parallelism: u32,
+    progress: vf_revoke_progress,
+    user_data: *mut c_void,
+    statuses_out: *mut Status,
+    errors_out: *mut *mut vf_error,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        let progress = progress.map(|callback| Progress { callback, user_data });
+        revoke_many(client, tokens, count, parallelism, progress, statuses_out, errors_out)
+    })
+}
+
+/// A C progress callback and its argument.
+struct Progress {
+    callback: unsafe extern "C" fn(*mut c_void, usize, Status, *const vf_error) -> c_int,
+    user_data: *mut c_void,
+}
+
+// SAFETY: the bulk revoke calls it from one thread at a time (under its
+// lock), which is what the header tells the caller to expect.
+unsafe impl Send for Progress {}
+
+impl Progress {
+    /// Reports one outcome; true when the callback asks to stop.
+    fn report(&self, index: usize, outcome: &Result<(), Error>) -> bool {
+        let (status, error) = match outcome {
+            Ok(()) => (Status::Ok, std::ptr::null_mut()),
+            Err(e) => (e.status, vf_error::into_raw(e.clone())),
+        };
+        // SAFETY: the caller gave this callback and vouched for user_data.
+        let stop = unsafe { (self.callback)(self.user_data, index, status, error) } != 0;
+        // SAFETY: made above, borrowed by the callback for the call only.
+        unsafe { free_object(error) };
+        stop
+    }
+}
+
+/// The body of both bulk exports.
+///
+/// # Safety
+/// As the exports' pointer rules say.
+unsafe fn revoke_many(
+    client: *const vf_client,
+    tokens: *const *const c_char,
+    count: usize,
+    parallelism: u32,
+    progress: Option<Progress>,
+    statuses_out: *mut Status,
+    errors_out: *mut *mut vf_error,
+) -> Result<(), Error> {
+    let client = unsafe { ref_arg(client, "client")? };
+    if count == 0 {
+        return Ok(());
+    }
+    let tokens = unsafe { std::slice::from_raw_parts(ref_arg(tokens, "tokens")?, count) };
+    if statuses_out.is_null() {
+        return Err(Error::new(Status::NullArgument, "statuses_out is NULL"));
+    }
+    // Entries that are not strings get their outcome here; the rest go out.
+    let strings: Vec<Result<&str, Error>> = tokens.iter().map(|&t| unsafe { str_arg(t, "the token") }).collect();
+    let mut stopped = false;
+    let mut valid = Vec::new();
+    let mut positions = Vec::new();
+    for (i, string) in strings.iter().enumerate() {
+        match string {
+            Ok(token) => {
+                valid.push(*token);
+                positions.push(i);
+            }
+            Err(e) => {
+                let refused = Err(e.clone());
+                stopped = stopped || progress.as_ref().is_some_and(|p| p.report(i, &refused));
+            }
         }
-        let tokens = std::slice::from_raw_parts(ref_arg(tokens, "tokens")?, count);
-        if statuses_out.is_null() {
-            return Err(Error::new(Status::NullArgument, "statuses_out is NULL"));
-        }
-        // Entries that are not strings get their outcome here; the rest go out.
-        let strings: Vec<Result<&str, Error>> = tokens.iter().map(|&t| str_arg(t, "the token")).collect();
-        let valid: Vec<&str> = strings.iter().filter_map(|s| s.as_ref().ok().copied()).collect();
-        let mut sent = client.inner.revoke_tokens(&valid, parallelism as usize).into_iter();
-        for (i, string) in strings.into_iter().enumerate() {
-            let outcome = match string {
-                Ok(_) => sent
-                    .next()
-                    .unwrap_or_else(|| Err(Error::new(Status::Internal, "missing outcome"))),
-                Err(e) => Err(e),
-            };
-            // Written, never read: the caller's array may hold garbage.
+    }
+    let positions = &positions;
+    let mut sent = match progress {
+        // Stopped while the refused entries were reported: nothing is sent.
+        _ if stopped => valid.iter().map(|_| Err(not_sent())).collect(),
+        Some(progress) => client
+            .inner
+            .revoke_tokens_with_progress(&valid, parallelism as usize, move |i, outcome| {
+                match progress.report(positions[i], outcome) {
+                    true => ControlFlow::Break(()),
+                    false => ControlFlow::Continue(()),
+                }
+            }),
+        None => client.inner.revoke_tokens(&valid, parallelism as usize),
+    }
+    .into_iter();
+    for (i, string) in strings.into_iter().enumerate() {
+        let outcome = match string {
+            Ok(_) => sent
+                .next()
+                .unwrap_or_else(|| Err(Error::new(Status::Internal, "missing outcome"))),
+            Err(e) => Err(e),
+        };
+        // Written, never read: the caller's array may hold garbage.
+        unsafe {
             statuses_out
                 .add(i)
                 .write(outcome.as_ref().err().map_or(Status::Ok, |e| e.status));
@@ -267,6 +382,24 @@ pub unsafe extern "C" fn vf_revoke_tokens(
                     .write(outcome.err().map_or(std::ptr::null_mut(), vf_error::into_raw));
             }
         }
+    }
+    Ok(())
+}
+
+/// Cancels what this client is doing, for good, from any thread (for a
+/// shutdown): every wait before a retry, now or later, ends at once with
+/// `VF_STATUS_CANCELLED` (so no thread waits out a 30 s `Retry-After`),
+/// and bulk revokes send no further token. A call still sends its first
+/// attempt, bounded by the timeout, so that a token source's revoke on
+/// free still goes out. Requests already sent are not cut short.
+///
+/// Thread-safe, but not async-signal-safe: from a signal handler, wake a
+/// thread that calls it instead. The client must still be freed with
+/// `vf_client_free()` once no other call is running.
+#[no_mangle]
+pub unsafe extern "C" fn vf_client_cancel(client: *const vf_client, err_out: *mut *mut vf_error) -> Status {
+    boundary(err_out, || unsafe {
+        ref_arg(client, "client")?.inner.cancel();
         Ok(())
     })
 }

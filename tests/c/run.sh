@@ -96,7 +96,7 @@ link=(-Iinclude -L"$libdir" -lvoucherify "-Wl,-rpath,$libdir")
 # Only the C code is instrumented; the Rust library is not, but its heap
 # goes through the sanitizer's malloc, so its leaks and bad frees show too.
 sanitize=(-fsanitize=address,undefined -fno-omit-frame-pointer)
-tests=(test_capi test_lifecycle test_resilience)
+tests=(test_capi test_lifecycle test_resilience test_progress)
 
 echo "== header alone: C99, C++11, C++17"
 # Included twice to prove the include guard works.
@@ -150,6 +150,7 @@ run "test_lifecycle --short-lived with ASan and UBSan, tokens living 3 s" "$san_
 run "test_capi under valgrind" "$vg_hint" -- "${valgrind[@]}" "$out/test_capi"
 run "test_lifecycle under valgrind" "$vg_hint" -- "${valgrind[@]}" "$out/test_lifecycle"
 run "test_resilience under valgrind" "$vg_hint" -- "${valgrind[@]}" "$out/test_resilience"
+run "test_progress under valgrind" "$vg_hint" -- "${valgrind[@]}" "$out/test_progress"
 
 for t in "${tests[@]}"; do
   run "$t with ASan and UBSan" "$san_hint" -- "${sanitizer_env[@]}" "$out/sanitized/$t"

@@ -67,6 +67,8 @@ pub struct RecordedRequest {
     /// Lowercase names, in the order the client sent them.
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// When the request arrived (its head and body read), by the wall clock.
+    pub received_at: std::time::SystemTime,
 }
 
 /// A scripted answer for the next `/v1/oauth/*` request.

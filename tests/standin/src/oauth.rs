@@ -120,6 +120,7 @@ pub(crate) async fn handle(
             })
             .collect(),
         body: body.to_vec(),
+        received_at: SystemTime::now(),
     });
     let rate = shared.take_rate();
     if !shared.latency.is_zero() {

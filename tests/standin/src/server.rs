@@ -192,6 +192,7 @@ async fn control_requests(State(shared): State<Arc<Shared>>) -> Json<serde_json:
                 "path": r.path,
                 "headers": r.headers,
                 "body": String::from_utf8_lossy(&r.body),
+                "received_at_ms": r.received_at.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64),
             })
         })
         .collect();
