@@ -768,6 +768,17 @@ vf_status vf_revoke_tokens(const vf_client *client,
  * `vf_error_attempts()` is 0) and no `progress` call. So do the tokens
  * not yet sent when `vf_client_cancel()` is called. The return value is
  * `VF_STATUS_OK` whenever every outcome was written, stopped or not.
+ *
+ * \param client the client
+ * \param tokens the `count` tokens to revoke
+ * \param count how many tokens
+ * \param parallelism requests at a time: 0 for 4, at most 32
+ * \param progress called as each token finishes; may be NULL
+ * \param user_data passed to `progress` as it is
+ * \param statuses_out receives `count` outcomes, in the order of `tokens`
+ * \param errors_out NULL, or receives `count` error objects or NULLs
+ * \param err_out NULL, or where a new error object is written on failure (NULL on success)
+ * \return `VF_STATUS_OK` once every outcome is written, or the argument error
  */
 vf_status vf_revoke_tokens_with_progress(const vf_client *client,
                                          const char *const *tokens,
@@ -790,6 +801,10 @@ vf_status vf_revoke_tokens_with_progress(const vf_client *client,
  * Thread-safe, but not async-signal-safe: from a signal handler, wake a
  * thread that calls it instead. The client must still be freed with
  * `vf_client_free()` once no other call is running.
+ *
+ * \param client the client to cancel
+ * \param err_out NULL, or where a new error object is written on failure (NULL on success)
+ * \return `VF_STATUS_OK`, or `VF_STATUS_NULL_ARGUMENT` for a NULL client
  */
 vf_status vf_client_cancel(const vf_client *client, vf_error **err_out);
 

@@ -268,6 +268,17 @@ pub type vf_revoke_progress =
 /// `vf_error_attempts()` is 0) and no `progress` call. So do the tokens
 /// not yet sent when `vf_client_cancel()` is called. The return value is
 /// `VF_STATUS_OK` whenever every outcome was written, stopped or not.
+///
+/// \param client the client
+/// \param tokens the `count` tokens to revoke
+/// \param count how many tokens
+/// \param parallelism requests at a time: 0 for 4, at most 32
+/// \param progress called as each token finishes; may be NULL
+/// \param user_data passed to `progress` as it is
+/// \param statuses_out receives `count` outcomes, in the order of `tokens`
+/// \param errors_out NULL, or receives `count` error objects or NULLs
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK` once every outcome is written, or the argument error
 #[no_mangle]
 pub unsafe extern "C" fn vf_revoke_tokens_with_progress(
     client: *const vf_client,
@@ -396,6 +407,10 @@ unsafe fn revoke_many(
 /// Thread-safe, but not async-signal-safe: from a signal handler, wake a
 /// thread that calls it instead. The client must still be freed with
 /// `vf_client_free()` once no other call is running.
+///
+/// \param client the client to cancel
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or `VF_STATUS_NULL_ARGUMENT` for a NULL client
 #[no_mangle]
 pub unsafe extern "C" fn vf_client_cancel(client: *const vf_client, err_out: *mut *mut vf_error) -> Status {
     boundary(err_out, || unsafe {
