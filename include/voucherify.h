@@ -218,6 +218,14 @@ extern "C" {
 #endif // __cplusplus
 
 /**
+ * Frees a string that libvoucherify returned as owned (`char *`). NULL is
+ * accepted and ignored.
+ *
+ * \param string the string to free; may be NULL
+ */
+void vf_string_free(char *string);
+
+/**
  * The library's version, such as `"0.1.0"`: a static string, never freed.
  * It equals `VF_VERSION` in the header the program was built with, unless
  * the program runs against another build of the library.
@@ -867,14 +875,6 @@ int64_t vf_token_expires_in(const vf_token *token);
  * \param token the token object to free; may be NULL
  */
 void vf_token_free(vf_token *token);
-
-/**
- * Frees a string that libvoucherify returned as owned (`char *`). NULL is
- * accepted and ignored.
- *
- * \param string the string to free; may be NULL
- */
-void vf_string_free(char *string);
 
 /**
  * Creates a token source for `scope` (space-separated scopes, such as

@@ -122,7 +122,7 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.status.name(), self.message)
+        write!(f, "{}: {}", self.status, self.message)
     }
 }
 

@@ -2,8 +2,8 @@
 
 use std::ffi::{c_char, c_int};
 
-use super::{boundary, boundary_value, free_object, mut_arg, optional_str_arg, str_arg, vf_error};
-use crate::core::{Config, Error, Status, TlsRoots};
+use super::{boundary, boundary_value, free_object, into_owned, mut_arg, optional_str_arg, str_arg, vf_error, Status};
+use crate::core::{self, Config, Error, TlsRoots};
 
 /// Settings for `vf_client_new()`: credentials, where to send requests,
 /// timeouts and extra headers. Created by `vf_config_new()`, freed by the
@@ -26,9 +26,7 @@ pub struct vf_config {
 /// \return a new configuration, freed with `vf_config_free()`
 #[no_mangle]
 pub extern "C" fn vf_config_new() -> *mut vf_config {
-    boundary_value(std::ptr::null_mut(), || {
-        Box::into_raw(Box::new(vf_config { inner: Config::new() }))
-    })
+    boundary_value(std::ptr::null_mut(), || into_owned(vf_config { inner: Config::new() }))
 }
 
 /// Frees a configuration. NULL is accepted and ignored. Clients built from
@@ -343,8 +341,12 @@ pub unsafe extern "C" fn vf_config_set_tls_roots(
 ) -> Status {
     boundary(err_out, || unsafe {
         let config = mut_arg(config, "config")?;
-        let roots = TlsRoots::from_code(roots.into())
-            .ok_or_else(|| Error::new(Status::InvalidArgument, format!("unknown vf_tls_roots value {roots}")))?;
+        let roots = TlsRoots::from_code(roots.into()).ok_or_else(|| {
+            Error::new(
+                core::Status::InvalidArgument,
+                format!("unknown vf_tls_roots value {roots}"),
+            )
+        })?;
         config.inner.set_tls_roots(roots);
         Ok(())
     })

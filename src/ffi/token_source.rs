@@ -5,9 +5,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::{
-    boundary, boundary_value, c_string, free_object, mut_arg, out_arg, ref_arg, str_arg, vf_client, vf_error, write_out,
+    boundary, boundary_value, free_object, mut_arg, out_arg, ref_arg, str_arg, vf_client, vf_error, write_owned,
+    write_string, Status,
 };
-use crate::core::{Status, TokenSource};
+use crate::core::TokenSource;
 
 /// Hands out a valid access token for the rest of the Voucherify API. It
 /// mints one on first use, caches it, and replaces it before it expires
@@ -48,7 +49,7 @@ pub unsafe extern "C" fn vf_token_source_new(
         let scope = str_arg(scope, "scope")?;
         let source_out = out_arg(source_out, "source_out")?;
         let inner = TokenSource::new(Arc::clone(&client.inner), &[scope])?;
-        write_out(source_out, vf_token_source { inner });
+        write_owned(source_out, vf_token_source { inner });
         Ok(())
     })
 }
@@ -114,7 +115,7 @@ pub unsafe extern "C" fn vf_token_source_access_token(
         let source = ref_arg(source, "source")?;
         let token_out = out_arg(token_out, "token_out")?;
         let token = source.inner.token()?;
-        *token_out = c_string(&token.access_token).into_raw();
+        write_string(token_out, &token.access_token);
         Ok(())
     })
 }
@@ -137,7 +138,7 @@ pub unsafe extern "C" fn vf_token_source_authorization(
         let source = ref_arg(source, "source")?;
         let header_out = out_arg(header_out, "header_out")?;
         let token = source.inner.token()?;
-        *header_out = c_string(&token.authorization()).into_raw();
+        write_string(header_out, &token.authorization());
         Ok(())
     })
 }

@@ -176,14 +176,23 @@ char *mint_token(void)
     return token;
 }
 
-long request_count(void)
+long standin_stat(const char *name)
 {
     char *response = standin_request("GET", "/_standin/stats", NULL);
-    const char *field = response ? strstr(response, "\"requests\":") : NULL;
-    long count = field ? strtol(field + strlen("\"requests\":"), NULL, 10) : -1;
+    char pattern[64];
+    const char *field;
+    long value;
 
+    snprintf(pattern, sizeof pattern, "\"%s\":", name);
+    field = response ? strstr(response, pattern) : NULL;
+    value = field ? strtol(field + strlen(pattern), NULL, 10) : -1;
     free(response);
-    return count;
+    return value;
+}
+
+long request_count(void)
+{
+    return standin_stat("requests");
 }
 
 double now_ms(void)

@@ -83,6 +83,14 @@ int standin_post(const char *path, const char *body);
 /* A new live token from the stand-in's control endpoint (to free), or NULL. */
 char *mint_token(void);
 
+/*
+ * A count from /_standin/stats ("requests", "connections", "refused_by_limit",
+ * "max_in_flight", "idle_closes"); -1 if it cannot tell. The limits, quotas,
+ * idle closing and error bodies are set with
+ * standin_post("/_standin/behaviour", json) and undone by /_standin/reset.
+ */
+long standin_stat(const char *name);
+
 /* How many API requests the stand-in has seen; -1 if it cannot tell. */
 long request_count(void);
 

@@ -2,13 +2,48 @@
 //! points at it.
 #![allow(dead_code)] // Each test binary uses its own part of this.
 
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use vf_standin::{Fault, Options, RecordedRequest, StandIn};
+use vf_standin::{Behaviour, Fault, Options, RateLimitRule, RecordedRequest, StandIn};
 use voucherify::{Client, Config, Status};
 
 pub fn standin(options: Options) -> StandIn {
     StandIn::start(options).expect("stand-in starts")
+}
+
+/// A stand-in that behaves as `behaviour` says from the start.
+pub fn standin_behaving(behaviour: Behaviour) -> StandIn {
+    standin(Options {
+        behaviour,
+        ..Options::default()
+    })
+}
+
+/// A real limit: `calls` per window of `window_secs`, answered like the
+/// live API past it (429, `Retry-After`, `X-Rate-Limit-*`).
+pub fn rate_limit(calls: u64, window_secs: u64) -> Behaviour {
+    Behaviour {
+        rate_limit: RateLimitRule {
+            calls,
+            window_secs,
+            ..RateLimitRule::default()
+        },
+        ..Behaviour::default()
+    }
+}
+
+/// Blocks until the wall clock is within the first 300 ms of a window of
+/// `window_secs` (windows are aligned on Unix time), so that calls made
+/// next fall in one window; returns when that window ends.
+pub fn start_of_window(window_secs: u64) -> SystemTime {
+    loop {
+        let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap();
+        let into_window = now - Duration::from_secs(now.as_secs() - now.as_secs() % window_secs);
+        if into_window < Duration::from_millis(300) {
+            return UNIX_EPOCH + Duration::from_secs(now.as_secs() - now.as_secs() % window_secs + window_secs);
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 /// The stand-in's credentials and base URL; retries wait at most ~20 ms.

@@ -5,7 +5,8 @@
 //! request, and can be scripted to misbehave (see [`Fault`] and the `fault-` tokens
 //! documented in `oauth.rs`). Tokens and the secret key are never printed.
 //! It can also serve HTTPS with its own CA (`Options::tls`), and [`Proxy`] is a
-//! CONNECT proxy for testing clients behind one.
+//! CONNECT proxy for testing clients behind one. [`Behaviour`] makes it limit,
+//! refuse and close connections the way the live API does.
 
 mod faults;
 mod oauth;
@@ -43,6 +44,9 @@ pub struct Options {
     /// Wait this long before answering each `/v1/` request, like a server
     /// across a network (benchmarks of parallel calls); 0 answers at once.
     pub latency_ms: u64,
+    /// Limits, quotas, idle connections and error bodies; also what
+    /// `/_standin/reset` goes back to.
+    pub behaviour: Behaviour,
 }
 
 impl Default for Options {
@@ -54,6 +58,7 @@ impl Default for Options {
             port: 0,
             tls: false,
             latency_ms: 0,
+            behaviour: Behaviour::default(),
         }
     }
 }
@@ -69,6 +74,85 @@ pub struct RecordedRequest {
     pub body: Vec<u8>,
     /// When the request arrived (its head and body read), by the wall clock.
     pub received_at: std::time::SystemTime,
+    /// 429 or 402 when the rate limit or a spent quota answered it instead of
+    /// the endpoint.
+    pub refused_by_limit: Option<u16>,
+}
+
+/// How the stand-in behaves where the live API differs from a plain server.
+///
+/// Set at start (`Options::behaviour`, the binary's flags) or at any time
+/// ([`StandIn::set_behaviour`], or `POST /_standin/behaviour` with this as
+/// JSON, missing fields taking their defaults). Setting it restarts the
+/// counters of the window, the cycle and the plan.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Behaviour {
+    /// The limit every `/v1/` call counts against, refused ones included.
+    pub rate_limit: RateLimitRule,
+    /// Calls the billing cycle allows; past them every call is answered 429
+    /// with `X-Rate-Limit-Type: api_calls_cycle`. None: no cycle limit.
+    pub cycle_calls: Option<u64>,
+    /// Calls the pricing plan allows; past them every call is answered 402.
+    /// None: no plan limit.
+    pub plan_calls: Option<u64>,
+    /// Closes a kept-alive connection once it has been idle this long, as
+    /// load balancers do. None: kept open.
+    pub idle_close_ms: Option<u64>,
+    /// The shape of the stand-in's own 400 bodies.
+    pub error_bodies: ErrorBodies,
+}
+
+impl Default for Behaviour {
+    fn default() -> Self {
+        Behaviour {
+            rate_limit: RateLimitRule::default(),
+            cycle_calls: None,
+            plan_calls: None,
+            idle_close_ms: None,
+            error_bodies: ErrorBodies::Spec,
+        }
+    }
+}
+
+/// `calls` per window of `window_secs`, windows aligned on multiples of
+/// `window_secs` in Unix time (a per-minute plan's limit clears on the
+/// minute). Past it, calls are answered 429 with `Retry-After` and
+/// `X-Rate-Limit-Remaining: 0` until the window ends.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RateLimitRule {
+    pub calls: u64,
+    pub window_secs: u64,
+    /// `X-Rate-Limit-Type`: `api_calls`, `bulk_api_calls` or `webhook_calls`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Send `Retry-After` with the 429 (the live API does); without it only
+    /// `X-Rate-Limit-Retry` says when to come back.
+    pub retry_after: bool,
+}
+
+impl Default for RateLimitRule {
+    /// Far above what any test sends, so only tests that ask meet it.
+    fn default() -> Self {
+        RateLimitRule {
+            calls: 1_000_000,
+            window_secs: 60,
+            kind: "api_calls".to_string(),
+            retry_after: true,
+        }
+    }
+}
+
+/// Error bodies the stand-in writes itself (scripted faults write their own).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorBodies {
+    /// As the spec's examples: a 400 has only `code`, `key` and `message`;
+    /// other errors also carry `details` and `request_id`.
+    Spec,
+    /// Every error carries `details` and `request_id`.
+    Full,
 }
 
 /// A scripted answer for the next `/v1/oauth/*` request.
@@ -220,7 +304,7 @@ impl StandIn {
         self.shared.request_count()
     }
 
-    /// Clears the request log and its count.
+    /// Clears the request log and its counts.
     pub fn reset_log(&self) {
         self.shared.reset_log();
     }
@@ -228,6 +312,32 @@ impl StandIn {
     /// Queues scripted answers for the next `/v1/oauth/*` requests, first in first out.
     pub fn push_faults(&self, faults: Vec<Fault>) {
         self.shared.push_faults(faults);
+    }
+
+    /// Changes how the stand-in behaves from the next request on, and
+    /// restarts the rate-limit window and the quotas' counts.
+    pub fn set_behaviour(&self, behaviour: Behaviour) {
+        self.shared.set_behaviour(behaviour);
+    }
+
+    pub fn behaviour(&self) -> Behaviour {
+        self.shared.behaviour()
+    }
+
+    /// Requests the rate limit or a quota answered (429 or 402) since the
+    /// last reset.
+    pub fn refused_by_limit(&self) -> usize {
+        self.shared.counters().refused
+    }
+
+    /// The most `/v1/` requests being answered at once since the last reset.
+    pub fn max_in_flight(&self) -> usize {
+        self.shared.counters().max_in_flight
+    }
+
+    /// Kept-alive connections closed for being idle (never reset).
+    pub fn idle_closes(&self) -> usize {
+        self.shared.idle_closes()
     }
 }
 

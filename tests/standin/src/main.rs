@@ -6,11 +6,23 @@
 use std::io::Write;
 use std::process::ExitCode;
 
-use vf_standin::{Options, StandIn};
+use vf_standin::{ErrorBodies, Options, StandIn};
 
 const USAGE: &str = "usage: vf-standin [--port N] [--app-id ID] [--secret-key KEY] \
 [--token-lifetime SECS] [--latency-ms MS] [--exit-on-stdin-eof] [--tls [--ca-out PATH]]
+  [--rate-limit CALLS/SECS] [--rate-limit-type TYPE] [--no-retry-after] [--cycle-calls N]
+  [--plan-calls N] [--idle-close-ms MS] [--error-bodies spec|full]
   --latency-ms delays every /v1/ answer, like a server across a network.
+  --rate-limit allows CALLS per window of SECS (default 1000000/60), counting every
+  call; past it calls are answered 429 with Retry-After (unless --no-retry-after) and
+  X-Rate-Limit-Remaining: 0 until the window ends. --rate-limit-type sets
+  X-Rate-Limit-Type (default api_calls). --cycle-calls and --plan-calls allow N calls
+  in the billing cycle (then 429 with type api_calls_cycle) or the plan (then 402).
+  --idle-close-ms closes kept-alive connections idle that long, as load balancers do.
+  --error-bodies full adds details and a request id to the stand-in's 400 bodies,
+  which by default have only code, key and message, as in the spec's examples.
+  All of these can be changed later: GET or POST /_standin/behaviour (JSON);
+  POST /_standin/reset goes back to what the flags said.
   --tls serves HTTPS with a certificate from a fresh CA; --ca-out writes that CA's PEM
   to PATH before the URL line is printed.
   --app-id and --secret-key default to $VF_STANDIN_APP_ID / $VF_STANDIN_SECRET_KEY,
@@ -41,6 +53,28 @@ fn parse_args() -> Result<Args, String> {
             "--secret-key" => options.secret_key = value()?,
             "--token-lifetime" => options.token_lifetime_secs = value()?.parse().map_err(|_| "bad --token-lifetime")?,
             "--latency-ms" => options.latency_ms = value()?.parse().map_err(|_| "bad --latency-ms")?,
+            "--rate-limit" => {
+                let rule = &mut options.behaviour.rate_limit;
+                (rule.calls, rule.window_secs) = value()?
+                    .split_once('/')
+                    .and_then(|(calls, secs)| Some((calls.parse().ok()?, secs.parse().ok()?)))
+                    .filter(|(_, secs)| *secs > 0)
+                    .ok_or("bad --rate-limit (expected CALLS/SECS, e.g. 100/60)")?;
+            }
+            "--rate-limit-type" => options.behaviour.rate_limit.kind = value()?,
+            "--no-retry-after" => options.behaviour.rate_limit.retry_after = false,
+            "--cycle-calls" => options.behaviour.cycle_calls = Some(value()?.parse().map_err(|_| "bad --cycle-calls")?),
+            "--plan-calls" => options.behaviour.plan_calls = Some(value()?.parse().map_err(|_| "bad --plan-calls")?),
+            "--idle-close-ms" => {
+                options.behaviour.idle_close_ms = Some(value()?.parse().map_err(|_| "bad --idle-close-ms")?)
+            }
+            "--error-bodies" => {
+                options.behaviour.error_bodies = match value()?.as_str() {
+                    "spec" => ErrorBodies::Spec,
+                    "full" => ErrorBodies::Full,
+                    _ => return Err("bad --error-bodies (spec or full)".to_string()),
+                }
+            }
             "--exit-on-stdin-eof" => exit_on_stdin_eof = true,
             "--tls" => options.tls = true,
             "--ca-out" => ca_out = Some(value()?),

@@ -15,6 +15,10 @@
 //! - `fault-redirect`: 307 to `http://127.0.0.1:9/elsewhere`.
 //!
 //! Any other `fault-...` value is an ordinary unknown token.
+//!
+//! Before any of that, every `/v1/` request counts against the limits of the
+//! [`Behaviour`](crate::Behaviour), which may answer it instead: 402 when the
+//! plan is exceeded, 429 when the billing cycle or the window is spent.
 
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -29,8 +33,8 @@ use serde_json::json;
 
 use crate::faults::misbehave;
 use crate::server::ConnControl;
-use crate::state::{request_id, RateInfo, Shared, Token, RATE_LIMIT};
-use crate::{Fault, RecordedRequest};
+use crate::state::{request_id, unix_secs, Admission, Refusal, Shared, Token};
+use crate::{ErrorBodies, Fault, RecordedRequest};
 
 /// The 42 scope values the spec lists for `POST /v1/oauth/token`.
 const KNOWN_SCOPES: [&str; 42] = [
@@ -107,6 +111,7 @@ pub(crate) async fn handle(
     if !uri.path().starts_with("/v1/") {
         return api_error(StatusCode::NOT_FOUND, "not_found", "Resource not found", "");
     }
+    let admission = shared.admit();
     shared.record(RecordedRequest {
         method: method.to_string(),
         path: uri
@@ -121,26 +126,29 @@ pub(crate) async fn handle(
             .collect(),
         body: body.to_vec(),
         received_at: SystemTime::now(),
+        refused_by_limit: admission.refusal.as_ref().map(Refusal::status),
     });
-    let rate = shared.take_rate();
+    let _in_flight = shared.begin_request();
     if !shared.latency.is_zero() {
         tokio::time::sleep(shared.latency).await;
     }
 
-    let scripted = if uri.path().starts_with("/v1/oauth/") {
+    let scripted = if admission.refusal.is_none() && uri.path().starts_with("/v1/oauth/") {
         shared.pop_fault()
     } else {
         None
     };
-    let outcome = match scripted {
-        Some(fault) => Outcome::Misbehave(fault),
-        None => match dispatch(&shared, &method, uri.path(), &headers, &body) {
-            Outcome::Answer(mut response) => {
-                add_rate_headers(&mut response, &rate);
-                Outcome::Answer(response)
-            }
-            other => other,
-        },
+    let outcome = match (scripted, &admission.refusal) {
+        (Some(fault), _) => Outcome::Misbehave(fault),
+        (None, Some(refusal)) => Outcome::Answer(refused(refusal)),
+        (None, None) => dispatch(&shared, &method, uri.path(), &headers, &body),
+    };
+    let outcome = match outcome {
+        Outcome::Answer(mut response) => {
+            add_rate_headers(&mut response, &admission);
+            Outcome::Answer(response)
+        }
+        other => other,
     };
     match outcome {
         Outcome::Answer(response) => response,
@@ -186,8 +194,8 @@ fn dispatch(shared: &Shared, method: &Method, path: &str, headers: &HeaderMap, b
         ));
     }
     let Some(form) = parse_form(body) else {
-        return Outcome::Answer(api_error(
-            StatusCode::BAD_REQUEST,
+        return Outcome::Answer(bad_request(
+            shared,
             "invalid_payload",
             "Invalid payload",
             "The body is not valid application/x-www-form-urlencoded data.",
@@ -198,7 +206,7 @@ fn dispatch(shared: &Shared, method: &Method, path: &str, headers: &HeaderMap, b
         Endpoint::Introspect | Endpoint::Revoke => {
             let access_token = field(&form, "access_token").unwrap_or("");
             if access_token.is_empty() {
-                return Outcome::Answer(missing_parameters("access_token"));
+                return Outcome::Answer(missing_parameters(shared, "access_token"));
             }
             if let Some(outcome) = token_fault(access_token) {
                 return outcome;
@@ -213,8 +221,8 @@ fn dispatch(shared: &Shared, method: &Method, path: &str, headers: &HeaderMap, b
 
 fn generate(shared: &Shared, form: &[(String, String)]) -> Response {
     if field(form, "grant_type") != Some("client_credentials") {
-        return api_error(
-            StatusCode::BAD_REQUEST,
+        return bad_request(
+            shared,
             "invalid_grant_type",
             "Invalid grant_type",
             "grant_type must be client_credentials.",
@@ -227,12 +235,12 @@ fn generate(shared: &Shared, form: &[(String, String)]) -> Response {
         .filter(|s| !s.is_empty())
         .collect();
     if scopes.is_empty() {
-        return missing_parameters("scope");
+        return missing_parameters(shared, "scope");
     }
     let unknown: Vec<&str> = scopes.iter().copied().filter(|s| !KNOWN_SCOPES.contains(s)).collect();
     if !unknown.is_empty() {
-        return api_error(
-            StatusCode::BAD_REQUEST,
+        return bad_request(
+            shared,
             "invalid_scope",
             &format!("Invalid scope: {}", unknown.join(" ")),
             "Scope values are space separated and must be known scopes.",
@@ -450,6 +458,59 @@ fn api_error(status: StatusCode, key: &str, message: &str, details: &str) -> Res
     json_response(status, error_body(status, key, message, details))
 }
 
+/// A 400 of the stand-in's own: as the spec's examples have it (`code`, `key`
+/// and `message` only) unless every error is to carry details and a request id.
+fn bad_request(shared: &Shared, key: &str, message: &str, details: &str) -> Response {
+    let status = StatusCode::BAD_REQUEST;
+    match shared.behaviour().error_bodies {
+        ErrorBodies::Full => api_error(status, key, message, details),
+        ErrorBodies::Spec => json_response(
+            status,
+            json!({ "code": status.as_u16(), "key": key, "message": message }),
+        ),
+    }
+}
+
+/// The answer of a limit or a spent quota, with the headers that say which.
+fn refused(refusal: &Refusal) -> Response {
+    let (status, details) = match refusal {
+        Refusal::PlanExceeded => (
+            StatusCode::PAYMENT_REQUIRED,
+            "You have exceeded your current pricing plan.",
+        ),
+        Refusal::CycleSpent { .. } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "The API calls of this billing cycle are spent.",
+        ),
+        Refusal::RateLimited { .. } => (StatusCode::TOO_MANY_REQUESTS, "Too many API calls; try again later."),
+    };
+    let mut response = api_error(status, error_key(status), reason(status), details);
+    let now = unix_secs(SystemTime::now());
+    let mut headers: Vec<(&str, String)> = Vec::new();
+    match refusal {
+        Refusal::PlanExceeded => {}
+        Refusal::CycleSpent { limit, retry_at } => {
+            headers.extend([
+                ("x-rate-limit-limit", limit.to_string()),
+                ("x-rate-limit-remaining", "0".to_string()),
+                ("x-rate-limit-retry", retry_at.to_string()),
+                ("x-rate-limit-type", "api_calls_cycle".to_string()),
+                ("retry-after", retry_at.saturating_sub(now).to_string()),
+            ]);
+        }
+        Refusal::RateLimited { retry_after: None } => {}
+        Refusal::RateLimited {
+            retry_after: Some(retry_at),
+        } => headers.push(("retry-after", retry_at.saturating_sub(now).to_string())),
+    }
+    for (name, value) in headers {
+        if let Ok(value) = HeaderValue::from_str(&value) {
+            response.headers_mut().insert(name, value);
+        }
+    }
+    response
+}
+
 fn unauthorized() -> Response {
     api_error(
         StatusCode::UNAUTHORIZED,
@@ -459,9 +520,9 @@ fn unauthorized() -> Response {
     )
 }
 
-fn missing_parameters(name: &str) -> Response {
-    api_error(
-        StatusCode::BAD_REQUEST,
+fn missing_parameters(shared: &Shared, name: &str) -> Response {
+    bad_request(
+        shared,
         "missing_parameters",
         "Missing parameters",
         &format!("Missing required parameter: {name}."),
@@ -483,14 +544,14 @@ fn plain_response(status: StatusCode, content_type: Option<&'static str>, body: 
     response
 }
 
-/// Adds the live API's rate-limit headers, keeping any a fault already set.
-fn add_rate_headers(response: &mut Response, rate: &RateInfo) {
+/// Adds the live API's rate-limit headers, keeping any already set.
+fn add_rate_headers(response: &mut Response, admission: &Admission) {
     let headers = response.headers_mut();
     let values = [
-        ("x-rate-limit-limit", RATE_LIMIT.to_string()),
-        ("x-rate-limit-remaining", rate.remaining.to_string()),
-        ("x-rate-limit-retry", rate.retry_at.to_string()),
-        ("x-rate-limit-type", "project".to_string()),
+        ("x-rate-limit-limit", admission.limit.to_string()),
+        ("x-rate-limit-remaining", admission.remaining.to_string()),
+        ("x-rate-limit-retry", admission.retry_at.to_string()),
+        ("x-rate-limit-type", admission.kind.clone()),
     ];
     for (name, value) in values {
         if let Ok(value) = HeaderValue::from_str(&value) {

@@ -1,19 +1,19 @@
 //! State shared by the server and the `StandIn` handle: tokens, request log,
-//! fault queue and the rate-limit counter.
+//! fault queue, and the counts behind the rate limit and the quotas.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rand::distr::Alphanumeric;
 use rand::RngExt;
 
-use crate::{Fault, Options, RecordedRequest};
+use crate::{Behaviour, Fault, Options, RecordedRequest};
 
 const LOG_CAP: usize = 10_000;
-pub(crate) const RATE_LIMIT: u32 = 2000;
-const RATE_WINDOW_SECS: u64 = 60;
+/// A billing cycle ends this long after the behaviour was set.
+const CYCLE_SECS: u64 = 30 * 24 * 3600;
 
 /// A token as the server keeps it.
 #[derive(Clone)]
@@ -33,10 +33,42 @@ impl Token {
     }
 }
 
-/// Values for the `X-Rate-Limit-*` headers of one response.
-pub(crate) struct RateInfo {
-    pub remaining: u32,
+/// What the limits make of one request: the `X-Rate-Limit-*` values every
+/// answer carries, and the refusal when a limit answers instead of the endpoint.
+pub(crate) struct Admission {
+    pub limit: u64,
+    pub remaining: u64,
+    /// When the window ends, Unix seconds.
     pub retry_at: u64,
+    pub kind: String,
+    pub refusal: Option<Refusal>,
+}
+
+pub(crate) enum Refusal {
+    /// The window's calls are spent: 429 until it ends, with `Retry-After`
+    /// counting down to that moment when the rule says to send it.
+    RateLimited { retry_after: Option<u64> },
+    /// The billing cycle's calls are spent: 429 `api_calls_cycle` until the next.
+    CycleSpent { limit: u64, retry_at: u64 },
+    /// The pricing plan's calls are spent: 402.
+    PlanExceeded,
+}
+
+impl Refusal {
+    pub fn status(&self) -> u16 {
+        match self {
+            Refusal::PlanExceeded => 402,
+            Refusal::CycleSpent { .. } | Refusal::RateLimited { .. } => 429,
+        }
+    }
+}
+
+/// Counts since the last reset of the log.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Counters {
+    pub refused: usize,
+    pub in_flight: usize,
+    pub max_in_flight: usize,
 }
 
 pub(crate) struct Shared {
@@ -48,6 +80,10 @@ pub(crate) struct Shared {
     pub client_id: String,
     /// TCP connections accepted, never reset.
     connections: AtomicUsize,
+    /// Kept-alive connections closed for being idle, never reset.
+    idle_closes: AtomicUsize,
+    /// What `/_standin/reset` goes back to.
+    initial_behaviour: Behaviour,
     inner: Mutex<Inner>,
 }
 
@@ -57,8 +93,13 @@ struct Inner {
     log: VecDeque<RecordedRequest>,
     count: usize,
     faults: VecDeque<Fault>,
-    rate_window_start: u64,
-    rate_used: u32,
+    behaviour: Behaviour,
+    counters: Counters,
+    window_start: u64,
+    window_used: u64,
+    cycle_used: u64,
+    cycle_ends_at: u64,
+    plan_used: u64,
 }
 
 impl Shared {
@@ -70,7 +111,13 @@ impl Shared {
             latency: Duration::from_millis(options.latency_ms),
             client_id: format!("cl_{}", random_alphanumeric(18)),
             connections: AtomicUsize::new(0),
-            inner: Mutex::new(Inner::default()),
+            idle_closes: AtomicUsize::new(0),
+            initial_behaviour: options.behaviour.clone(),
+            inner: Mutex::new(Inner {
+                behaviour: options.behaviour.clone(),
+                cycle_ends_at: unix_secs(SystemTime::now()) + CYCLE_SECS,
+                ..Inner::default()
+            }),
         }
     }
 
@@ -140,6 +187,52 @@ impl Shared {
         let mut inner = self.lock();
         inner.log.clear();
         inner.count = 0;
+        let in_flight = inner.counters.in_flight;
+        inner.counters = Counters {
+            in_flight,
+            max_in_flight: in_flight,
+            ..Counters::default()
+        };
+    }
+
+    pub fn counters(&self) -> Counters {
+        self.lock().counters
+    }
+
+    /// Counts a request being answered; the guard uncounts it when dropped.
+    pub fn begin_request(self: &Arc<Self>) -> InFlight {
+        let mut inner = self.lock();
+        inner.counters.in_flight += 1;
+        inner.counters.max_in_flight = inner.counters.max_in_flight.max(inner.counters.in_flight);
+        InFlight(self.clone())
+    }
+
+    pub fn count_idle_close(&self) {
+        self.idle_closes.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn idle_closes(&self) -> usize {
+        self.idle_closes.load(Ordering::Relaxed)
+    }
+
+    pub fn behaviour(&self) -> Behaviour {
+        self.lock().behaviour.clone()
+    }
+
+    /// Also restarts the window and the quotas: a new behaviour starts afresh.
+    pub fn set_behaviour(&self, behaviour: Behaviour) {
+        let mut inner = self.lock();
+        inner.behaviour = behaviour;
+        inner.window_start = 0;
+        inner.window_used = 0;
+        inner.cycle_used = 0;
+        inner.plan_used = 0;
+        inner.cycle_ends_at = unix_secs(SystemTime::now()) + CYCLE_SECS;
+    }
+
+    /// Back to the behaviour the stand-in started with.
+    pub fn restore_behaviour(&self) {
+        self.set_behaviour(self.initial_behaviour.clone());
     }
 
     pub fn push_faults(&self, faults: Vec<Fault>) {
@@ -154,19 +247,56 @@ impl Shared {
         self.lock().faults.pop_front()
     }
 
-    /// Counts one request against a fixed one-minute window, like a plan's per-minute limit.
-    pub fn take_rate(&self) -> RateInfo {
+    /// Counts one request against the window, the cycle and the plan (a
+    /// refused request counts too), and says whether one of them refuses it.
+    pub fn admit(&self) -> Admission {
         let now = unix_secs(SystemTime::now());
         let mut inner = self.lock();
-        if now >= inner.rate_window_start + RATE_WINDOW_SECS {
-            inner.rate_window_start = now;
-            inner.rate_used = 0;
+        let inner = &mut *inner;
+        let rule = &inner.behaviour.rate_limit;
+        let window = rule.window_secs.max(1);
+        let window_start = now - now % window;
+        if window_start != inner.window_start {
+            inner.window_start = window_start;
+            inner.window_used = 0;
         }
-        inner.rate_used = inner.rate_used.saturating_add(1);
-        RateInfo {
-            remaining: RATE_LIMIT.saturating_sub(inner.rate_used),
-            retry_at: inner.rate_window_start + RATE_WINDOW_SECS,
+        inner.window_used += 1;
+        inner.cycle_used += 1;
+        inner.plan_used += 1;
+        let spent = |allowed: Option<u64>, used: u64| allowed.is_some_and(|allowed| used > allowed);
+        let refusal = if spent(inner.behaviour.plan_calls, inner.plan_used) {
+            Some(Refusal::PlanExceeded)
+        } else if spent(inner.behaviour.cycle_calls, inner.cycle_used) {
+            Some(Refusal::CycleSpent {
+                limit: inner.behaviour.cycle_calls.unwrap_or_default(),
+                retry_at: inner.cycle_ends_at,
+            })
+        } else if inner.window_used > rule.calls {
+            Some(Refusal::RateLimited {
+                retry_after: rule.retry_after.then_some(window_start + window),
+            })
+        } else {
+            None
+        };
+        if refusal.is_some() {
+            inner.counters.refused += 1;
         }
+        Admission {
+            limit: rule.calls,
+            remaining: rule.calls.saturating_sub(inner.window_used),
+            retry_at: window_start + window,
+            kind: rule.kind.clone(),
+            refusal,
+        }
+    }
+}
+
+/// A request being answered; uncounted when dropped, however its handler ends.
+pub(crate) struct InFlight(Arc<Shared>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        self.0.lock().counters.in_flight -= 1;
     }
 }
 

@@ -156,3 +156,58 @@ fn ca_out_needs_tls() {
         .unwrap();
     assert_eq!(output.status.code(), Some(2));
 }
+
+#[test]
+fn limit_flags_set_the_behaviour() {
+    let (mut child, url) = spawn(&[
+        "--exit-on-stdin-eof",
+        "--rate-limit",
+        "5/60",
+        "--rate-limit-type",
+        "bulk_api_calls",
+        "--no-retry-after",
+        "--plan-calls",
+        "7",
+        "--cycle-calls",
+        "9",
+        "--idle-close-ms",
+        "250",
+        "--error-bodies",
+        "full",
+    ]);
+    let behaviour = ureq::get(format!("{url}/_standin/behaviour"))
+        .call()
+        .unwrap()
+        .into_body()
+        .read_to_string()
+        .unwrap();
+    let behaviour: vf_standin::Behaviour = serde_json::from_str(&behaviour).unwrap();
+    let expected = vf_standin::Behaviour {
+        rate_limit: vf_standin::RateLimitRule {
+            calls: 5,
+            window_secs: 60,
+            kind: "bulk_api_calls".to_string(),
+            retry_after: false,
+        },
+        cycle_calls: Some(9),
+        plan_calls: Some(7),
+        idle_close_ms: Some(250),
+        error_bodies: vf_standin::ErrorBodies::Full,
+    };
+    assert_eq!(behaviour, expected);
+    drop(child.stdin.take());
+    assert!(wait_with_timeout(&mut child, Duration::from_secs(5)).success());
+
+    for bad in [
+        ["--rate-limit", "5"],
+        ["--rate-limit", "5/0"],
+        ["--error-bodies", "short"],
+    ] {
+        let output = Command::new(env!("CARGO_BIN_EXE_vf-standin"))
+            .args(bad)
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{bad:?}");
+    }
+}

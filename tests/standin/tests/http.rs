@@ -70,6 +70,16 @@ fn assert_error(reply: &Reply, status: u16, key: &str) {
     assert!(body["request_id"].as_str().unwrap().starts_with("v-"));
 }
 
+/// A 400 as the spec's examples show them: only code, key and message.
+fn assert_spec_error(reply: &Reply, key: &str) {
+    assert_eq!(reply.status, 400);
+    assert_eq!(reply.header("content-type"), Some("application/json"));
+    let body = reply.json();
+    let fields: Vec<&String> = body.as_object().unwrap().keys().collect();
+    assert_eq!(fields, ["code", "key", "message"], "{body}");
+    assert_eq!((&body["code"], &body["key"]), (&400.into(), &key.into()));
+}
+
 #[test]
 fn generate_introspect_revoke_lifecycle() {
     let s = StandIn::start(Options::default()).unwrap();
@@ -81,10 +91,10 @@ fn generate_introspect_revoke_lifecycle() {
         "grant_type=client_credentials&scope=api++vouchers",
     );
     assert_eq!(generated.status, 200);
-    assert_eq!(generated.header("x-rate-limit-limit"), Some("2000"));
-    assert_eq!(generated.header("x-rate-limit-remaining"), Some("1999"));
+    assert_eq!(generated.header("x-rate-limit-limit"), Some("1000000"));
+    assert_eq!(generated.header("x-rate-limit-remaining"), Some("999999"));
     assert!(generated.header("x-rate-limit-retry").is_some());
-    assert_eq!(generated.header("x-rate-limit-type"), Some("project"));
+    assert_eq!(generated.header("x-rate-limit-type"), Some("api_calls"));
     let token = generated.json();
     let access_token = token["access_token"].as_str().unwrap().to_string();
     assert_eq!(access_token.len(), 50);
@@ -98,7 +108,7 @@ fn generate_introspect_revoke_lifecycle() {
     let body = format!("access_token={access_token}");
     let active = post(&s, "/v1/oauth/introspect", FORM, &body);
     assert_eq!(active.status, 200);
-    assert_eq!(active.header("x-rate-limit-remaining"), Some("1998"));
+    assert_eq!(active.header("x-rate-limit-remaining"), Some("999998"));
     let active = active.json();
     assert_eq!(active["active"], true);
     assert_eq!(active["access_token"], access_token.as_str());
@@ -139,7 +149,8 @@ fn credentials_content_type_and_form_errors() {
 
     let wrong = post_as(&s, "/v1/oauth/token", Some(("id-1", "nope")), FORM, form).unwrap();
     assert_error(&wrong, 401, "unauthorized");
-    assert_eq!(wrong.header("x-rate-limit-limit"), Some("2000"));
+    assert_eq!(wrong.header("x-rate-limit-limit"), Some("1000000"));
+    assert_eq!(wrong.header("x-rate-limit-type"), Some("api_calls"));
     let missing = post_as(&s, "/v1/oauth/introspect", None, FORM, "access_token=x").unwrap();
     assert_error(&missing, 401, "unauthorized");
 
@@ -158,25 +169,18 @@ fn credentials_content_type_and_form_errors() {
     );
     assert_eq!(with_charset.status, 200);
 
-    assert_error(
-        &post(&s, "/v1/oauth/token", FORM, "scope=api%zz"),
-        400,
-        "invalid_payload",
-    );
-    assert_error(
+    assert_spec_error(&post(&s, "/v1/oauth/token", FORM, "scope=api%zz"), "invalid_payload");
+    assert_spec_error(
         &post(&s, "/v1/oauth/introspect", FORM, "access_token="),
-        400,
         "missing_parameters",
     );
-    assert_error(&post(&s, "/v1/oauth/token/revoke", FORM, ""), 400, "missing_parameters");
-    assert_error(
+    assert_spec_error(&post(&s, "/v1/oauth/token/revoke", FORM, ""), "missing_parameters");
+    assert_spec_error(
         &post(&s, "/v1/oauth/token", FORM, "grant_type=client_credentials"),
-        400,
         "missing_parameters",
     );
-    assert_error(
+    assert_spec_error(
         &post(&s, "/v1/oauth/token", FORM, "grant_type=password&scope=api"),
-        400,
         "invalid_grant_type",
     );
     let bad_scope = post(
@@ -185,7 +189,7 @@ fn credentials_content_type_and_form_errors() {
         FORM,
         "grant_type=client_credentials&scope=vouchers%2Ccampaigns",
     );
-    assert_error(&bad_scope, 400, "invalid_scope");
+    assert_spec_error(&bad_scope, "invalid_scope");
     assert_eq!(bad_scope.json()["message"], "Invalid scope: vouchers,campaigns");
 
     assert_error(&post(&s, "/v1/oauth/nothing", FORM, form), 404, "not_found");
