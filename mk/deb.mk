@@ -103,7 +103,11 @@ deb: deb-tools
 	        "package": json.loads((c / ".cargo-checksum.json").read_text())["package"]}))) \
 	    for c in sorted(pathlib.Path(sys.argv[1]).glob("windows*")) ]' $(VF_DEB_TREE)/vendor
 	@# gzip -1: xz takes minutes over the vendored crates on this 2-core machine.
-	cd $(VF_DEB_SRCDIR) && dpkg-source --build --compression=gzip --compression-level=1 libvoucherify-$(VF_VERSION)
+	@# --tar-ignore=.git: instead of dpkg-source's default list, which drops
+	@# the crates' Cargo.toml.orig files that their checksums cover.
+	cd $(VF_DEB_SRCDIR) && dpkg-source --build --compression=gzip --compression-level=1 --tar-ignore=.git \
+	  libvoucherify-$(VF_VERSION)
+	mkdir -p $(VF_DEB_OFFLINE)
 	dpkg-source --extract $(VF_DEB_SRCDIR)/libvoucherify_$(VF_VERSION).dsc $(VF_DEB_OFFLINE)/libvoucherify-$(VF_VERSION)
 	@[ -n "$(VF_NO_NETWORK)" ] || echo "deb: unshare -n is not available: building offline by cargo --frozen alone" >&2
 	cd $(VF_DEB_OFFLINE)/libvoucherify-$(VF_VERSION) && \
