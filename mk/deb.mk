@@ -104,7 +104,7 @@ deb: deb-tools
 	    for c in sorted(pathlib.Path(sys.argv[1]).glob("windows*")) ]' $(VF_DEB_TREE)/vendor
 	@# gzip -1: xz takes minutes over the vendored crates on this 2-core machine.
 	@# --tar-ignore=.git: instead of dpkg-source's default list, which drops
-	@# the crates' Cargo.toml.orig files that their checksums cover.
+	@# files (*.o, *.a, .gitignore) that the crates' checksums cover.
 	cd $(VF_DEB_SRCDIR) && dpkg-source --build --compression=gzip --compression-level=1 --tar-ignore=.git \
 	  libvoucherify-$(VF_VERSION)
 	mkdir -p $(VF_DEB_OFFLINE)
