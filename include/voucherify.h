@@ -150,6 +150,14 @@ typedef enum {
  * (all calls taking a `const vf_client *` are thread-safe) and should be
  * shared: threads then share its connection pool. Only `vf_client_free()`
  * must wait until no other call on the client is running.
+ *
+ * Fork safety: a client made (and used) before `fork()` may be used in
+ * both processes afterwards. Each process sends only over connections it
+ * opened itself: the child drops the connections it inherited, closing its
+ * copy of each socket without shutting it down (nothing reaches the
+ * parent's connection), and opens its own. A call running in another
+ * thread at the moment of the fork goes on in the parent only; the child
+ * does not wait for it. The child may free the client.
  */
 typedef struct vf_client vf_client;
 
@@ -188,17 +196,32 @@ typedef struct vf_token vf_token;
  * Hands out a valid access token for the rest of the Voucherify API. It
  * mints one on first use, caches it, and replaces it before it expires
  * (60 s before by default, measured from the local clock at receipt plus
- * `expires_in`). When many threads ask while a new token is due, exactly
- * one request is sent and the others wait for its answer.
+ * `expires_in`, by both the monotonic and the wall clock, so a token that
+ * expired while the machine was suspended is not handed out).
+ *
+ * Single flight: when many threads need a new token, one request is sent
+ * and every thread that needs it waits for that one answer and shares it,
+ * a failure included; none waits longer than about the client's timeout.
+ * While a token is due for renewal but still valid, it is handed out at
+ * once to everyone but the one thread renewing it. After a failed mint,
+ * calls within the next second get that failure (or the still-valid
+ * token) at once, with no request.
  *
  * Created by `vf_token_source_new()`, freed by `vf_token_source_free()`,
  * which by default revokes the token it minted. It keeps the client's
  * connection pool alive, so the client may be freed first.
  *
  * Thread safety: `vf_token_source_access_token()`,
- * `vf_token_source_authorization()` and `vf_token_source_refresh()` may be
- * called by many threads at once. The setters must be called before the
- * source is shared, and `vf_token_source_free()` when no other call runs.
+ * `vf_token_source_authorization()`, `vf_token_source_refresh()` and
+ * `vf_token_source_refresh_rejected()` may be called by many threads at
+ * once. The setters must be called before the source is shared, and
+ * `vf_token_source_free()` when no other call runs.
+ *
+ * Fork: a child process may use a source made before `fork()`, even one
+ * that was minting in another thread at the time (the child mints its
+ * own). It uses the cached token, but only the process that minted a
+ * token revokes it when freeing the source: a child exiting does not
+ * revoke its parent's token.
  */
 typedef struct vf_token_source vf_token_source;
 
@@ -255,7 +278,9 @@ vf_status vf_error_status(const vf_error *error);
 
 /**
  * A one-line, human-readable description, fit for a log: what failed, the
- * HTTP status, what Voucherify said and its request id. Never NULL for a
+ * HTTP status, what Voucherify said and its request id. Control characters
+ * and line separators the server sent are escaped (`\n`, `\u{1b}`), so an
+ * answer cannot forge log lines; the raw accessors below keep them. Never NULL for a
  * non-NULL `error`; NULL if `error` is NULL.
  *
  * \param error the error object; may be NULL
@@ -419,7 +444,7 @@ vf_status vf_config_set_cluster(vf_config *config, const char *cluster, vf_error
  * Sends requests to an arbitrary base URL (a dedicated region, a proxy,
  * a test server): `https://host[:port][/path]`. Plain `http://` is
  * accepted here but refused by `vf_client_new()` unless the host is
- * loopback (`127.0.0.0/8`, `::1`, `localhost`) or
+ * loopback (`127.0.0.0/8`, `::1`, `localhost`) and no proxy applies, or
  * `vf_config_set_allow_insecure_http()` allowed it. User information,
  * queries and fragments are refused. Replaces any cluster set before.
  *
@@ -432,7 +457,7 @@ vf_status vf_config_set_base_url(vf_config *config, const char *base_url, vf_err
 
 /**
  * Allows (`true`) or refuses (`false`, the default) plain `http://` base
- * URLs whose host is not loopback. With it, credentials travel
+ * URLs whose host is not loopback, or that a proxy would carry. With it, credentials travel
  * unencrypted: only for a trusted network.
  *
  * \param config the configuration to change
@@ -540,10 +565,11 @@ vf_status vf_config_set_retry_base_delay_ms(vf_config *config,
 
 /**
  * Sends every request through an HTTP proxy,
- * `http://[user:password@]host:port`, tunnelled with CONNECT (so TLS stays
- * end to end). NULL removes it (the default: no proxy, whatever the
- * environment says). The URL, which may hold a password, never appears in
- * any message.
+ * `http://[user:password@]host:port` (or `https://` to the proxy),
+ * tunnelled with CONNECT (so TLS stays end to end). Other schemes (SOCKS)
+ * are refused with `VF_STATUS_INVALID_ARGUMENT`. NULL removes it (the
+ * default: no proxy, whatever the environment says). The URL, which may
+ * hold a password, never appears in any message.
  *
  * \param config the configuration to change
  * \param proxy_url the proxy's URL, or NULL for none
@@ -553,9 +579,16 @@ vf_status vf_config_set_retry_base_delay_ms(vf_config *config,
 vf_status vf_config_set_proxy(vf_config *config, const char *proxy_url, vf_error **err_out);
 
 /**
- * With `true`, takes the proxy from `HTTPS_PROXY`, `HTTP_PROXY` or
- * `ALL_PROXY`, honouring `NO_PROXY`, when the client is built (replacing
- * any `vf_config_set_proxy()`). Off by default.
+ * With `true`, takes the proxy from the environment when the client is
+ * built (replacing any `vf_config_set_proxy()`). Off by default. For an
+ * https base URL: `https_proxy`, `HTTPS_PROXY`, `all_proxy`, `ALL_PROXY`,
+ * the first set; never `HTTP_PROXY` ("httpoxy": CGI programs get it from a
+ * request header). For plain http: `http_proxy` (lower case only),
+ * `all_proxy`, `ALL_PROXY`. `no_proxy`/`NO_PROXY` exempts the host: `*`,
+ * domain suffixes (`example.com`, `.example.com`), IP addresses, CIDR
+ * networks (`10.0.0.0/8`), each optionally with `:port`. A proxy with a
+ * scheme other than http or https makes `vf_client_new()` fail with
+ * `VF_STATUS_INVALID_ARGUMENT` rather than connect directly.
  *
  * \param config the configuration to change
  * \param from_env whether to take the proxy from the environment
@@ -924,7 +957,8 @@ vf_status vf_token_source_set_revoke_on_free(vf_token_source *source,
  * Writes a valid access token to `*token_out`: a new string owned by the
  * caller, freed with `vf_string_free()`. Mints or refreshes when needed;
  * if a refresh fails while the current token is still valid, that token
- * is given and the next call tries again. Thread-safe.
+ * is given and a call after the one-second backoff tries again.
+ * Thread-safe.
  *
  * \param source the token source
  * \param token_out receives the token, freed with `vf_string_free()`
@@ -950,10 +984,16 @@ vf_status vf_token_source_authorization(const vf_token_source *source,
                                         vf_error **err_out);
 
 /**
- * Mints a new token now, whatever the state of the current one: call it
- * when a request made with the current token was answered 401. The
+ * Replaces the current token: call it when a request made with the
+ * current token was answered 401. If a mint is in flight (another thread
+ * got the same 401), it joins that one instead of minting another. The
  * previous token is not revoked (requests in flight may still carry it);
- * it expires by itself. Thread-safe.
+ * it expires by itself. Within a second after a failed mint it returns
+ * that failure without a request. Thread-safe.
+ *
+ * A 401 may arrive after another thread already replaced the token; this
+ * function cannot tell and mints again. `vf_token_source_refresh_rejected()`
+ * is told which token was rejected and mints only when it is still current.
  *
  * \param source the token source
  * \param err_out NULL, or where a new error object is written on failure (NULL on success)
@@ -962,10 +1002,32 @@ vf_status vf_token_source_authorization(const vf_token_source *source,
 vf_status vf_token_source_refresh(const vf_token_source *source, vf_error **err_out);
 
 /**
+ * Writes to `*token_out` a valid token other than `rejected_token`, the
+ * token a request was answered 401 with: the current token if another
+ * thread already replaced the rejected one, else a new one (joining a
+ * mint in flight rather than starting another). So when many threads get
+ * a 401 at once, one token is minted. The string is the caller's, freed
+ * with `vf_string_free()`. The rejected token is not revoked. Within a
+ * second after a failed mint it returns that failure without a request.
+ * Thread-safe.
+ *
+ * \param source the token source
+ * \param rejected_token the token a request was answered 401 with
+ * \param token_out receives a valid token, freed with `vf_string_free()`
+ * \param err_out NULL, or where a new error object is written on failure (NULL on success)
+ * \return `VF_STATUS_OK`, or why it failed
+ */
+vf_status vf_token_source_refresh_rejected(const vf_token_source *source,
+                                           const char *rejected_token,
+                                           char **token_out,
+                                           vf_error **err_out);
+
+/**
  * Frees a token source. Unless `vf_token_source_set_revoke_on_free()`
- * said otherwise, it first revokes the token it minted (one request,
- * bounded by the client's timeout; failures are ignored, since the token
- * expires anyway). NULL is accepted and ignored.
+ * said otherwise, it first revokes the token it minted: one request,
+ * never retried, bounded by the client's timeout; failures are ignored,
+ * since the token expires anyway. In a forked child it revokes nothing
+ * (the token is the parent's). NULL is accepted and ignored.
  *
  * \param source the token source to free; may be NULL
  */

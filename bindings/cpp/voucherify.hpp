@@ -322,7 +322,8 @@ private:
 
 /// Hands out a valid access token, minting and refreshing it as needed
 /// (vf_token_source). By default revokes its token when destroyed.
-/// access_token(), authorization() and refresh() are thread-safe.
+/// access_token(), authorization(), refresh() and refresh_rejected() are
+/// thread-safe.
 class TokenSource {
 public:
     /// Mints nothing yet. The source keeps the client's pool alive, so the
@@ -364,10 +365,19 @@ public:
         detail::check(vf_token_source_authorization(p_.get(), &header, &err), err);
         return detail::take_string(header);
     }
-    /// Mints a new token now (after a request was answered 401).
+    /// Mints a new token now, or joins a mint in flight (after a request
+    /// was answered 401). Prefer refresh_rejected().
     void refresh() const {
         vf_error *err = nullptr;
         detail::check(vf_token_source_refresh(p_.get(), &err), err);
+    }
+    /// A valid token other than `rejected` (which was answered 401): the
+    /// current one if another thread already replaced it, else a new one.
+    std::string refresh_rejected(const std::string &rejected) const {
+        char *token = nullptr;
+        vf_error *err = nullptr;
+        detail::check(vf_token_source_refresh_rejected(p_.get(), rejected.c_str(), &token, &err), err);
+        return detail::take_string(token);
     }
 
     vf_token_source *get() const noexcept { return p_.get(); }

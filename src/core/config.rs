@@ -214,28 +214,23 @@ impl Config {
     }
 
     /// Sends requests through an HTTP proxy, `http://[user:password@]host:port`
-    /// (tunnelled with CONNECT); `None` for none. Replaces proxy-from-environment.
+    /// or `https://...` (tunnelled with CONNECT); `None` for none. Other
+    /// schemes (SOCKS) are refused. Replaces proxy-from-environment.
     pub fn set_proxy(&mut self, url: Option<&str>) -> Result<(), Error> {
         if let Some(url) = url {
             // The URL may hold a password: no message quotes it.
-            let bad = || invalid("the proxy URL is not valid (expected http://[user:password@]host:port)");
-            if url.chars().any(char::is_control) {
-                return Err(invalid("the proxy URL contains a control character"));
-            }
-            let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-            let authority = rest.split('/').next().unwrap_or_default();
-            let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
-            host_of(host_port).ok_or_else(bad)?;
-            ureq::Proxy::new(url).map_err(|_| bad())?;
+            super::proxy::check(url)?;
         }
         self.proxy = url.map(|u| Secret(u.to_owned()));
         self.proxy_from_env = false;
         Ok(())
     }
 
-    /// Takes the proxy from `HTTPS_PROXY`, `HTTP_PROXY` or `ALL_PROXY`
-    /// (honouring `NO_PROXY`) when the client is built. Off by default: a
-    /// library does not silently obey the environment.
+    /// Takes the proxy from the environment when the client is built:
+    /// for an https base URL `https_proxy`, `HTTPS_PROXY`, then `all_proxy`,
+    /// `ALL_PROXY` (never `HTTP_PROXY`); for a plain http one `http_proxy`,
+    /// then `all_proxy`, `ALL_PROXY`; `no_proxy`/`NO_PROXY` exempts hosts.
+    /// Off by default: a library does not silently obey the environment.
     pub fn set_proxy_from_env(&mut self, from_env: bool) {
         self.proxy_from_env = from_env;
         if from_env {

@@ -18,6 +18,14 @@ use crate::core::{self, Client, Error, Introspection};
 /// (all calls taking a `const vf_client *` are thread-safe) and should be
 /// shared: threads then share its connection pool. Only `vf_client_free()`
 /// must wait until no other call on the client is running.
+///
+/// Fork safety: a client made (and used) before `fork()` may be used in
+/// both processes afterwards. Each process sends only over connections it
+/// opened itself: the child drops the connections it inherited, closing its
+/// copy of each socket without shutting it down (nothing reaches the
+/// parent's connection), and opens its own. A call running in another
+/// thread at the moment of the fork goes on in the parent only; the child
+/// does not wait for it. The child may free the client.
 pub struct vf_client {
     /// Shared with the token sources made from this client.
     pub(crate) inner: Arc<Client>,

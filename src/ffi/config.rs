@@ -101,7 +101,7 @@ pub unsafe extern "C" fn vf_config_set_cluster(
 /// Sends requests to an arbitrary base URL (a dedicated region, a proxy,
 /// a test server): `https://host[:port][/path]`. Plain `http://` is
 /// accepted here but refused by `vf_client_new()` unless the host is
-/// loopback (`127.0.0.0/8`, `::1`, `localhost`) or
+/// loopback (`127.0.0.0/8`, `::1`, `localhost`) and no proxy applies, or
 /// `vf_config_set_allow_insecure_http()` allowed it. User information,
 /// queries and fragments are refused. Replaces any cluster set before.
 ///
@@ -123,7 +123,7 @@ pub unsafe extern "C" fn vf_config_set_base_url(
 }
 
 /// Allows (`true`) or refuses (`false`, the default) plain `http://` base
-/// URLs whose host is not loopback. With it, credentials travel
+/// URLs whose host is not loopback, or that a proxy would carry. With it, credentials travel
 /// unencrypted: only for a trusted network.
 ///
 /// \param config the configuration to change
@@ -281,10 +281,11 @@ pub unsafe extern "C" fn vf_config_set_retry_base_delay_ms(
 }
 
 /// Sends every request through an HTTP proxy,
-/// `http://[user:password@]host:port`, tunnelled with CONNECT (so TLS stays
-/// end to end). NULL removes it (the default: no proxy, whatever the
-/// environment says). The URL, which may hold a password, never appears in
-/// any message.
+/// `http://[user:password@]host:port` (or `https://` to the proxy),
+/// tunnelled with CONNECT (so TLS stays end to end). Other schemes (SOCKS)
+/// are refused with `VF_STATUS_INVALID_ARGUMENT`. NULL removes it (the
+/// default: no proxy, whatever the environment says). The URL, which may
+/// hold a password, never appears in any message.
 ///
 /// \param config the configuration to change
 /// \param proxy_url the proxy's URL, or NULL for none
@@ -303,9 +304,16 @@ pub unsafe extern "C" fn vf_config_set_proxy(
     })
 }
 
-/// With `true`, takes the proxy from `HTTPS_PROXY`, `HTTP_PROXY` or
-/// `ALL_PROXY`, honouring `NO_PROXY`, when the client is built (replacing
-/// any `vf_config_set_proxy()`). Off by default.
+/// With `true`, takes the proxy from the environment when the client is
+/// built (replacing any `vf_config_set_proxy()`). Off by default. For an
+/// https base URL: `https_proxy`, `HTTPS_PROXY`, `all_proxy`, `ALL_PROXY`,
+/// the first set; never `HTTP_PROXY` ("httpoxy": CGI programs get it from a
+/// request header). For plain http: `http_proxy` (lower case only),
+/// `all_proxy`, `ALL_PROXY`. `no_proxy`/`NO_PROXY` exempts the host: `*`,
+/// domain suffixes (`example.com`, `.example.com`), IP addresses, CIDR
+/// networks (`10.0.0.0/8`), each optionally with `:port`. A proxy with a
+/// scheme other than http or https makes `vf_client_new()` fail with
+/// `VF_STATUS_INVALID_ARGUMENT` rather than connect directly.
 ///
 /// \param config the configuration to change
 /// \param from_env whether to take the proxy from the environment

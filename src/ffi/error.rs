@@ -60,7 +60,9 @@ pub unsafe extern "C" fn vf_error_status(error: *const vf_error) -> Status {
 }
 
 /// A one-line, human-readable description, fit for a log: what failed, the
-/// HTTP status, what Voucherify said and its request id. Never NULL for a
+/// HTTP status, what Voucherify said and its request id. Control characters
+/// and line separators the server sent are escaped (`\n`, `\u{1b}`), so an
+/// answer cannot forge log lines; the raw accessors below keep them. Never NULL for a
 /// non-NULL `error`; NULL if `error` is NULL.
 ///
 /// \param error the error object; may be NULL

@@ -147,8 +147,12 @@ int main() {
         source.refresh();
         const std::string second = source.access_token();
         CHECK(second != first);
+        // A 401 with the current token: a new one; with a replaced one: the current.
+        const std::string third = source.refresh_rejected(second);
+        CHECK(third != second && !third.empty());
+        CHECK(source.refresh_rejected(second) == third);
         vf::TokenSource moved_source = std::move(source);
-        CHECK(moved_source.access_token() == second);
+        CHECK(moved_source.access_token() == third);
     }
     {
         vf::TokenSource kept(other);

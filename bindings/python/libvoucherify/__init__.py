@@ -36,6 +36,7 @@ import enum
 import os
 import threading
 import types
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Mapping, Optional, Sequence, Tuple, Type, TypeVar, Union
@@ -323,6 +324,7 @@ _SIGNATURES = [
     ("vf_token_source_access_token", _c_status, [_Handle, _OwnedStrOut, _ErrorOut]),
     ("vf_token_source_authorization", _c_status, [_Handle, _OwnedStrOut, _ErrorOut]),
     ("vf_token_source_refresh", _c_status, [_Handle, _ErrorOut]),
+    ("vf_token_source_refresh_rejected", _c_status, [_Handle, _c_str, _OwnedStrOut, _ErrorOut]),
     ("vf_token_source_free", None, [_Handle]),
 ]
 
@@ -756,6 +758,10 @@ class _Owned:
     def _init_owned(self, free: Callable[..., None]) -> None:
         # Kept on self so __del__ works at interpreter shutdown, when globals may be gone.
         self._free = free
+        self._reset_call_count()
+        _live_objects.add(self)
+
+    def _reset_call_count(self) -> None:
         self._lock = threading.Lock()
         self._idle = threading.Condition(self._lock)  # notified when the count drops to 0
         self._active_calls = 0
@@ -803,6 +809,21 @@ class _Owned:
             self._active_calls -= 1
             if not self._active_calls and not self._handle:
                 self._idle.notify_all()  # close() is waiting
+
+
+# After os.fork() the child has only the forking thread: calls that other
+# threads had in progress (and any lock they held) will never end there, so
+# every object's count starts again from zero, or close() would wait forever.
+_live_objects: "weakref.WeakSet[_Owned]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for owned in list(_live_objects):
+        owned._reset_call_count()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class Client(_Owned):
@@ -1058,9 +1079,15 @@ class TokenSource(_Owned):
 
     The token is replaced ``refresh_margin_s`` seconds before it expires
     (the library never uses more than half a token's lifetime). When many
-    threads ask while a new token is due, one request is sent and the others
-    wait for it; if a renewal fails while the current token is still valid,
-    that token is handed out and the next call tries again.
+    threads need a new token, one request is sent and they share its
+    answer, a failure included; while the current token is still valid it
+    is handed out at once to all but the one thread renewing it, and also
+    when the renewal fails. For a second after a failed mint, calls get that
+    failure (or the still-valid token) without a request.
+
+    After ``os.fork()`` (multiprocessing's fork start method, pre-fork
+    servers) a child may keep using the source and its cached token; only
+    the process that minted a token revokes it on ``close()``.
 
     ``close()`` (or leaving a ``with`` block) revokes the token this source
     minted unless ``revoke_on_close=False``: restarts then do not pile up
@@ -1116,12 +1143,26 @@ class TokenSource(_Owned):
         return self._owned_string(_api.vf_token_source_authorization)
 
     def refresh(self) -> None:
-        """Mints a new token now: call it when a request with the current one got 401."""
+        """Mints a new token now, or joins a mint in flight: call it when a
+        request with the current one got 401. Prefer :meth:`refresh_rejected`."""
         handle = self._begin_call()
         try:
             _call(_api.vf_token_source_refresh, handle)
         finally:
             self._end_call()
+
+    def refresh_rejected(self, rejected_token: str) -> str:
+        """A valid token other than ``rejected_token`` (which got a 401): the
+        current one if another thread already replaced it, else a new one, so
+        that many threads meeting one 401 mint one token. Do not log it."""
+        rejected = _to_c_string("rejected token", rejected_token, allow_bytes=False)
+        out = ctypes.c_void_p()
+        handle = self._begin_call()
+        try:
+            _call(_api.vf_token_source_refresh_rejected, handle, rejected, ctypes.byref(out))
+        finally:
+            self._end_call()
+        return _take_owned_string(out)
 
     def _owned_string(self, func: Callable[..., int]) -> str:
         out = ctypes.c_void_p()
