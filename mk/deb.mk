@@ -74,9 +74,8 @@ deb-tools:
 # The source package is this tree's tracked files as they are in the work
 # tree (`git ls-files`: add a new file before `make deb`), debian/ from
 # packaging/debian, and vendor/ from `cargo vendor` (the one step that
-# needs crates.io). The Windows-only crates are cut down to their
-# manifests: cargo reads them to resolve Cargo.lock but never builds them
-# on Linux, and their prebuilt import libraries have no source.
+# needs crates.io), trimmed by packaging/vendor-prune.py (the Windows-only
+# crates to their manifests, no Cargo.toml.orig: see there).
 #
 # The binary packages are then built from the unpacked .dsc, as a buildd
 # would, in a network namespace with no network (unshare -n) and with an
@@ -84,8 +83,9 @@ deb-tools:
 # Debian 12's own (1.63) are older than the rust-version 1.85 that the
 # Build-Depends name.
 #
-# lintian fails on errors and warnings. Info tags stay, shown with -I:
-# the one expected is no-manual-page (for no binary: none).
+# lintian fails on errors and warnings. Info tags stay, shown (-I); those
+# expected: hardening-no-fortify-functions (Rust code has no _FORTIFY_SOURCE
+# calls to harden) and spelling-error-in-binary (a dependency's string).
 VF_NO_NETWORK = $(shell unshare -n true 2>/dev/null && echo "unshare -n --")
 deb: deb-tools
 	@changelog=$$(dpkg-parsechangelog -l packaging/debian/changelog -S Version); \
@@ -96,12 +96,7 @@ deb: deb-tools
 	git ls-files -z | xargs -0 cp -P --parents -t $(VF_DEB_TREE)
 	cp -r packaging/debian $(VF_DEB_TREE)/debian
 	cd $(VF_DEB_TREE) && $(CARGO) vendor --locked --versioned-dirs --quiet vendor >/dev/null
-	python3 -c 'import json, pathlib, shutil, sys; \
-	  [ (shutil.rmtree(c / "lib", ignore_errors=True), shutil.rmtree(c / "src"), (c / "src").mkdir(), \
-	     (c / "src/lib.rs").write_text("// Windows only: cut down by make deb (mk/deb.mk)\n"), \
-	     (c / ".cargo-checksum.json").write_text(json.dumps({"files": {}, \
-	        "package": json.loads((c / ".cargo-checksum.json").read_text())["package"]}))) \
-	    for c in sorted(pathlib.Path(sys.argv[1]).glob("windows*")) ]' $(VF_DEB_TREE)/vendor
+	python3 packaging/vendor-prune.py $(VF_DEB_TREE)/vendor
 	@# gzip -1: xz takes minutes over the vendored crates on this 2-core machine.
 	@# --tar-ignore=.git: instead of dpkg-source's default list, which drops
 	@# files (*.o, *.a, .gitignore) that the crates' checksums cover.
