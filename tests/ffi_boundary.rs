@@ -3,7 +3,7 @@
 //! - every C export runs inside the panic boundary: each `extern "C" fn`
 //!   in src/ffi hands its whole body to `boundary`, `boundary_value` or
 //!   `field` (which wraps `boundary_value`), and is `#[no_mangle]` with a
-//!   `vf_` name;
+//!   `vf_` name, and `#[must_use]` if it returns a status or a new object;
 //! - no export touches a raw pointer itself: NULL checks, boxing, array
 //!   and string conversions are the checked helpers of src/ffi/mod.rs.
 
@@ -59,9 +59,14 @@ fn every_export_runs_inside_the_panic_boundary() {
                 .take_while(|l| l.starts_with("#["))
                 .collect();
             assert!(attributes.contains(&"#[no_mangle]"), "{name} is not #[no_mangle]");
+            let open = (i..lines.len()).find(|&j| lines[j].trim_end().ends_with('{')).unwrap();
+            // A status to check or a new object to free: VF_NODISCARD in C.
+            let signature = lines[i..=open].concat();
+            if signature.contains("-> Status") || signature.contains("-> *mut") {
+                assert!(attributes.contains(&"#[must_use]"), "{name} is not #[must_use]");
+            }
             // The body: from the line after the signature's `{` to the first
             // statement, skipping SAFETY comments.
-            let open = (i..lines.len()).find(|&j| lines[j].trim_end().ends_with('{')).unwrap();
             let first = lines[open + 1..]
                 .iter()
                 .map(|l| l.trim())

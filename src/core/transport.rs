@@ -2,8 +2,6 @@
 //! the agent (pool, timeouts, TLS, proxy), the credential headers, the
 //! retry loop, and the mapping of transport failures to statuses.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -119,7 +117,7 @@ impl Transport {
                     url.normalized
                 )));
             }
-            if !url.is_loopback {
+            if !url.is_loopback() {
                 return Err(invalid(format!(
                     "refusing plain http:// to {}: credentials would travel unencrypted; use https:// or allow insecure HTTP explicitly",
                     url.normalized
@@ -259,8 +257,7 @@ impl Transport {
         let ceiling = self
             .retry_base_delay
             .saturating_mul(1 << attempt.min(16).saturating_sub(1));
-        let random = RandomState::new().build_hasher().finish();
-        ceiling.mul_f64((random >> 11) as f64 / (1u64 << 53) as f64)
+        ceiling.mul_f64(fastrand::f64())
     }
 
     /// One request and its answer, or the failure and whether to retry it.

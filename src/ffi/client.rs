@@ -42,6 +42,7 @@ pub struct vf_client {
 /// \param client_out receives the new client, freed with `vf_client_free()`
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_client_new(
     config: *const vf_config,
@@ -97,6 +98,7 @@ pub unsafe extern "C" fn vf_client_free(client: *mut vf_client) {
 /// \param access_token the token to revoke
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, `VF_STATUS_TOKEN_NOT_FOUND`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_revoke_token(
     client: *const vf_client,
@@ -120,6 +122,7 @@ pub unsafe extern "C" fn vf_revoke_token(
 /// \param retry_at_out receives `X-Rate-Limit-Retry`, or -1; may be NULL
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or `VF_STATUS_NULL_ARGUMENT` for a NULL client
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_client_rate_limit(
     client: *const vf_client,
@@ -157,6 +160,7 @@ pub unsafe extern "C" fn vf_client_rate_limit(
 /// \param token_out receives the new token, freed with `vf_token_free()`
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_generate_token(
     client: *const vf_client,
@@ -187,6 +191,7 @@ pub unsafe extern "C" fn vf_generate_token(
 /// \param token_out NULL, or receives the active token's details (NULL when inactive)
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_introspect_token(
     client: *const vf_client,
@@ -227,7 +232,8 @@ pub unsafe extern "C" fn vf_introspect_token(
 ///
 /// Returns `VF_STATUS_OK` when every outcome was written, whatever the
 /// outcomes were; an argument error (NULL `client`, `tokens` or
-/// `statuses_out` with `count` > 0) writes none.
+/// `statuses_out` with `count` > 0, or a `count` larger than any array)
+/// writes none and sends nothing.
 ///
 /// \param client the client
 /// \param tokens the `count` tokens to revoke
@@ -237,6 +243,7 @@ pub unsafe extern "C" fn vf_introspect_token(
 /// \param errors_out NULL, or receives `count` error objects or NULLs
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK` once every outcome is written, or the argument error
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_revoke_tokens(
     client: *const vf_client,
@@ -287,6 +294,7 @@ pub type vf_revoke_progress =
 /// \param errors_out NULL, or receives `count` error objects or NULLs
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK` once every outcome is written, or the argument error
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_revoke_tokens_with_progress(
     client: *const vf_client,
@@ -406,6 +414,7 @@ unsafe fn revoke_many(
 /// \param client the client to cancel
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or `VF_STATUS_NULL_ARGUMENT` for a NULL client
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_client_cancel(client: *const vf_client, err_out: *mut *mut vf_error) -> Status {
     boundary(err_out, || unsafe {

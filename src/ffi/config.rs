@@ -24,6 +24,7 @@ pub struct vf_config {
 /// Returns NULL only if memory runs out.
 ///
 /// \return a new configuration, freed with `vf_config_free()`
+#[must_use]
 #[no_mangle]
 pub extern "C" fn vf_config_new() -> *mut vf_config {
     boundary_value(std::ptr::null_mut(), || into_owned(vf_config { inner: Config::new() }))
@@ -46,6 +47,7 @@ pub unsafe extern "C" fn vf_config_free(config: *mut vf_config) {
 /// \param app_id the application id
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_app_id(
     config: *mut vf_config,
@@ -64,6 +66,7 @@ pub unsafe extern "C" fn vf_config_set_app_id(
 /// \param secret_key the secret key
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_secret_key(
     config: *mut vf_config,
@@ -78,13 +81,14 @@ pub unsafe extern "C" fn vf_config_set_secret_key(
 }
 
 /// Sends requests to `https://<cluster>.voucherify.io`, where `cluster` is
-/// one of `api` (the default), `us1.api`, `as1.api`, `download`,
-/// `us1.download` or `as1.download`. Replaces any base URL set before.
+/// one of `api` (the default, Europe), `us1.api` or `as1.api`. Replaces any
+/// base URL set before.
 ///
 /// \param config the configuration to change
 /// \param cluster the cluster's name, such as `"us1.api"`
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_cluster(
     config: *mut vf_config,
@@ -101,14 +105,18 @@ pub unsafe extern "C" fn vf_config_set_cluster(
 /// Sends requests to an arbitrary base URL (a dedicated region, a proxy,
 /// a test server): `https://host[:port][/path]`. Plain `http://` is
 /// accepted here but refused by `vf_client_new()` unless the host is
-/// loopback (`127.0.0.0/8`, `::1`, `localhost`) and no proxy applies, or
-/// `vf_config_set_allow_insecure_http()` allowed it. User information,
-/// queries and fragments are refused. Replaces any cluster set before.
+/// loopback and no proxy applies, or `vf_config_set_allow_insecure_http()`
+/// allowed it. Loopback is an address in `127.0.0.0/8` or `::1`, or the
+/// name `localhost` when, at `vf_client_new()`, every address it resolves
+/// to is one of those. User information, queries and fragments are
+/// refused, and no error message quotes the URL. Scheme and host are
+/// stored in lower case. Replaces any cluster set before.
 ///
 /// \param config the configuration to change
 /// \param base_url the base URL
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_base_url(
     config: *mut vf_config,
@@ -130,6 +138,7 @@ pub unsafe extern "C" fn vf_config_set_base_url(
 /// \param allow whether plain HTTP to other hosts is allowed
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_allow_insecure_http(
     config: *mut vf_config,
@@ -150,6 +159,7 @@ pub unsafe extern "C" fn vf_config_set_allow_insecure_http(
 /// \param timeout_ms the connect timeout in milliseconds, at least 1
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_connect_timeout_ms(
     config: *mut vf_config,
@@ -170,6 +180,7 @@ pub unsafe extern "C" fn vf_config_set_connect_timeout_ms(
 /// \param timeout_ms the total timeout in milliseconds, at least 1
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_timeout_ms(
     config: *mut vf_config,
@@ -188,6 +199,7 @@ pub unsafe extern "C" fn vf_config_set_timeout_ms(
 /// \param channel the channel's name, or NULL for none
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_channel(
     config: *mut vf_config,
@@ -209,6 +221,7 @@ pub unsafe extern "C" fn vf_config_set_channel(
 /// \param suffix the text to append, or NULL for none
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_user_agent_suffix(
     config: *mut vf_config,
@@ -232,6 +245,7 @@ pub unsafe extern "C" fn vf_config_set_user_agent_suffix(
 /// \param config the configuration to change
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or `VF_STATUS_INVALID_ARGUMENT` naming the invalid variable
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_load_env(config: *mut vf_config, err_out: *mut *mut vf_error) -> Status {
     boundary(err_out, || unsafe { mut_arg(config, "config")?.inner.load_env() })
@@ -250,6 +264,7 @@ pub unsafe extern "C" fn vf_config_load_env(config: *mut vf_config, err_out: *mu
 /// \param attempts the most requests per call, 1 to 10
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_max_attempts(
     config: *mut vf_config,
@@ -268,6 +283,7 @@ pub unsafe extern "C" fn vf_config_set_max_attempts(
 /// \param delay_ms the longest first wait in milliseconds
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_retry_base_delay_ms(
     config: *mut vf_config,
@@ -291,6 +307,7 @@ pub unsafe extern "C" fn vf_config_set_retry_base_delay_ms(
 /// \param proxy_url the proxy's URL, or NULL for none
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_proxy(
     config: *mut vf_config,
@@ -319,6 +336,7 @@ pub unsafe extern "C" fn vf_config_set_proxy(
 /// \param from_env whether to take the proxy from the environment
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_proxy_from_env(
     config: *mut vf_config,
@@ -341,6 +359,7 @@ pub unsafe extern "C" fn vf_config_set_proxy_from_env(
 /// \param roots a `vf_tls_roots` value
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_tls_roots(
     config: *mut vf_config,
@@ -370,6 +389,7 @@ pub unsafe extern "C" fn vf_config_set_tls_roots(
 /// \param path the PEM file's path, or NULL for none
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_ca_file(
     config: *mut vf_config,
@@ -394,6 +414,7 @@ pub unsafe extern "C" fn vf_config_set_ca_file(
 /// \param value the header's value
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_add_header(
     config: *mut vf_config,

@@ -54,6 +54,7 @@ fn optional(s: &Option<CString>) -> *const c_char {
 ///
 /// \param error the error object; may be NULL
 /// \return the failed call's status
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_error_status(error: *const vf_error) -> Status {
     field(error, Status::NullArgument, |e| e.status)

@@ -148,6 +148,37 @@ pub extern "C" fn vf_version() -> *const c_char {
     boundary_value(c"".as_ptr(), || VERSION_C.as_ptr())
 }
 
+/// `major * 10000 + minor * 100 + patch` of the crate's version.
+const VERSION_NUMBER: u32 = {
+    const fn parse(digits: &str) -> u32 {
+        let bytes = digits.as_bytes();
+        let mut value = 0;
+        let mut i = 0;
+        while i < bytes.len() {
+            assert!(bytes[i].is_ascii_digit(), "a version part is not a number");
+            value = value * 10 + (bytes[i] - b'0') as u32;
+            i += 1;
+        }
+        value
+    }
+    let (minor, patch) = (
+        parse(env!("CARGO_PKG_VERSION_MINOR")),
+        parse(env!("CARGO_PKG_VERSION_PATCH")),
+    );
+    assert!(minor < 100 && patch < 100, "VF_VERSION_NUMBER has two digits for each");
+    parse(env!("CARGO_PKG_VERSION_MAJOR")) * 10000 + minor * 100 + patch
+};
+
+/// The library's version as one number, `major * 10000 + minor * 100 +
+/// patch` (100 for 0.1.0), to compare with `VF_VERSION_NUMBER` and
+/// `VF_AT_LEAST_VERSION()` of the header the program was built with.
+///
+/// \return the version as one number, as `VF_VERSION_NUMBER` encodes it
+#[no_mangle]
+pub extern "C" fn vf_version_number() -> u32 {
+    boundary_value(VERSION_NUMBER, || VERSION_NUMBER)
+}
+
 /// The name of a status, such as `"VF_STATUS_TIMEOUT"`, for any `int`
 /// (values this version does not know give `"VF_STATUS_UNKNOWN"`). A static
 /// string, never freed, never NULL.
@@ -166,6 +197,12 @@ pub extern "C" fn vf_status_str(status: c_int) -> *const c_char {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_version_number_is_the_crate_version() {
+        let parts: Vec<u32> = VERSION.split(['.', '-']).take(3).map(|p| p.parse().unwrap()).collect();
+        assert_eq!(vf_version_number(), parts[0] * 10000 + parts[1] * 100 + parts[2]);
+    }
 
     #[test]
     fn every_number_is_one_status_with_its_name() {

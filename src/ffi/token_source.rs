@@ -52,6 +52,7 @@ pub struct vf_token_source {
 /// \param source_out receives the new source, freed with `vf_token_source_free()`
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_new(
     client: *const vf_client,
@@ -77,6 +78,7 @@ pub unsafe extern "C" fn vf_token_source_new(
 /// \param margin_ms the margin in milliseconds
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_set_refresh_margin_ms(
     source: *mut vf_token_source,
@@ -99,6 +101,7 @@ pub unsafe extern "C" fn vf_token_source_set_refresh_margin_ms(
 /// \param revoke whether freeing the source revokes its token
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_set_revoke_on_free(
     source: *mut vf_token_source,
@@ -121,6 +124,7 @@ pub unsafe extern "C" fn vf_token_source_set_revoke_on_free(
 /// \param token_out receives the token, freed with `vf_string_free()`
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_access_token(
     source: *const vf_token_source,
@@ -144,6 +148,7 @@ pub unsafe extern "C" fn vf_token_source_access_token(
 /// \param header_out receives `Bearer <token>`, freed with `vf_string_free()`
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_authorization(
     source: *const vf_token_source,
@@ -173,6 +178,7 @@ pub unsafe extern "C" fn vf_token_source_authorization(
 /// \param source the token source
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_refresh(
     source: *const vf_token_source,
@@ -197,6 +203,7 @@ pub unsafe extern "C" fn vf_token_source_refresh(
 /// \param token_out receives a valid token, freed with `vf_string_free()`
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_refresh_rejected(
     source: *const vf_token_source,

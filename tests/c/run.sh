@@ -91,7 +91,8 @@ fi
 
 mkdir -p "$out/sanitized" "$out/logs"
 rm -f "$out"/logs/*
-cflags=(-std=c99 -Wall -Wextra -Werror -pedantic -g)
+# -Werror=unused-result: a status the code ignores (VF_NODISCARD) is an error.
+cflags=(-std=c99 -Wall -Wextra -Werror -Werror=unused-result -pedantic -g)
 link=(-Iinclude -L"$libdir" -lvoucherify "-Wl,-rpath,$libdir")
 # Only the C code is instrumented; the Rust library is not, but its heap
 # goes through the sanitizer's malloc, so its leaks and bad frees show too.

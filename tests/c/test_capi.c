@@ -193,14 +193,15 @@ static void test_bad_input(void)
     CHECK_STATUS(vf_config_set_connect_timeout_ms(cfg, 1, NULL), VF_STATUS_OK);
     vf_config_free(cfg);
 
-    /* Every documented cluster is accepted. */
+    /* Every documented cluster is accepted; the export-download hosts,
+     * which do not serve OAuth, are not clusters. */
     cfg = vf_config_new();
     CHECK_STATUS(vf_config_set_cluster(cfg, "api", NULL), VF_STATUS_OK);
     CHECK_STATUS(vf_config_set_cluster(cfg, "us1.api", NULL), VF_STATUS_OK);
     CHECK_STATUS(vf_config_set_cluster(cfg, "as1.api", NULL), VF_STATUS_OK);
-    CHECK_STATUS(vf_config_set_cluster(cfg, "download", NULL), VF_STATUS_OK);
-    CHECK_STATUS(vf_config_set_cluster(cfg, "us1.download", NULL), VF_STATUS_OK);
-    CHECK_STATUS(vf_config_set_cluster(cfg, "as1.download", NULL), VF_STATUS_OK);
+    CHECK_STATUS(vf_config_set_cluster(cfg, "download", NULL), VF_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(vf_config_set_cluster(cfg, "us1.download", NULL), VF_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(vf_config_set_cluster(cfg, "as1.download", NULL), VF_STATUS_INVALID_ARGUMENT);
 
     /* Missing credentials are caught by vf_client_new. */
     CHECK_ERROR(vf_client_new(cfg, &none, &err), err, VF_STATUS_INVALID_ARGUMENT, 0, NULL);

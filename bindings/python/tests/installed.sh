@@ -68,6 +68,15 @@ PY
   got=$(LIBVOUCHERIFY_PATH=$VF_RELEASE_LIB "$py" -c "import libvoucherify as v; print(v.library_path())")
   [ "$got" = "$(readlink -f "$VF_RELEASE_LIB")" ] || fail "$kind: LIBVOUCHERIFY_PATH set, but loaded $got"
   echo "  LIBVOUCHERIFY_PATH, when set, comes first"
+  # The library is loaded at first use: a wrong one does not break the
+  # import, and the first call names it.
+  missing=$VFPY_WORK/no-such-dir/$VF_SONAME
+  LIBVOUCHERIFY_PATH=$missing "$py" -c "import libvoucherify" || fail "$kind: the import needs the library"
+  if out=$(LIBVOUCHERIFY_PATH=$missing "$py" -c "import libvoucherify; libvoucherify.version()" 2>&1); then
+    fail "$kind: loaded a library from a LIBVOUCHERIFY_PATH that does not exist"
+  fi
+  grep -q "$missing" <<<"$out" || { echo "$out" >&2; fail "$kind: the error does not name LIBVOUCHERIFY_PATH"; }
+  echo "  with a wrong LIBVOUCHERIFY_PATH: imports; the first call fails naming it"
 
   VFPY_PY=$py VFPY_KIND=$kind bash "$repo/scripts/with-standin" -- bash -c '
     set -euo pipefail
