@@ -397,10 +397,16 @@ typedef struct {
    */
   uint64_t retries;
   /**
-   * Answers by status class.
+   * Answers 2xx.
    */
   uint64_t answers_2xx;
+  /**
+   * Answers 4xx.
+   */
   uint64_t answers_4xx;
+  /**
+   * Answers 5xx.
+   */
   uint64_t answers_5xx;
   /**
    * Answers with another status (1xx, 3xx).
@@ -416,10 +422,16 @@ typedef struct {
    */
   uint64_t paused_ms;
   /**
-   * Requests that got no usable answer, by kind.
+   * Requests that got no usable answer because a timeout expired.
    */
   uint64_t timeouts;
+  /**
+   * Requests that got no usable answer because the connection failed.
+   */
   uint64_t connection_failures;
+  /**
+   * Requests that got no usable answer because TLS failed.
+   */
   uint64_t tls_failures;
   /**
    * Connections opened (TCP, with TLS for https).
@@ -1306,6 +1318,13 @@ void vf_token_source_free(vf_token_source *source);
  * (that could wait for itself), must return quickly, and must not free
  * `user_data` while any client built with it exists. An unknown
  * `min_level` is `VF_STATUS_INVALID_ARGUMENT`.
+ *
+ * \param config the configuration to change
+ * \param callback receives each log record; NULL for none
+ * \param user_data passed to `callback` as it is
+ * \param min_level the least severe `vf_log_level` wanted
+ * \param err_out NULL, or where a new error object is written on failure (NULL on success)
+ * \return `VF_STATUS_OK`, or why it failed
  */
 vf_status vf_config_set_log_callback(vf_config *config,
                                      vf_log_callback callback,
@@ -1318,6 +1337,11 @@ vf_status vf_config_set_log_callback(vf_config *config,
  * `counters->size` reaches (see `vf_counters`). Thread-safe, and cheap:
  * a few atomic reads. `VF_STATUS_INVALID_ARGUMENT` if `counters->size`
  * is smaller than the `size` field itself.
+ *
+ * \param client the client
+ * \param counters receives the counters; its `size` set by the caller
+ * \param err_out NULL, or where a new error object is written on failure (NULL on success)
+ * \return `VF_STATUS_OK`, or why it failed
  */
 vf_status vf_client_counters(const vf_client *client, vf_counters *counters, vf_error **err_out);
 
