@@ -68,6 +68,9 @@
  * until that is freed; those of vf_version() and vf_status_str() are
  * static. A client copies its vf_config, and a vf_token_source keeps its
  * client's connections alive: either may be freed first.
+ * Structs the caller allocates (vf_counters) start with `size_t size`,
+ * which the caller sets to their sizeof: the library fills only the
+ * fields that size covers, so later versions can append fields.
  *
  * Thread safety. A vf_client and a vf_token_source may be used by any
  * number of threads at once through their const calls; a token source's
@@ -75,7 +78,9 @@
  * vf_token_source_free() wait for no one: call them once no other call on
  * the object runs. A vf_config, vf_error or vf_token belongs to one thread
  * at a time (it may be handed to another). Progress callbacks run on the
- * library's threads, never two at once.
+ * library's threads, never two at once. Log callbacks run on whichever
+ * thread works for the client, several at once, and must not call back
+ * into that client.
  *
  * Panics. A bug inside the library never unwinds into the caller: a
  * fallible function returns VF_STATUS_PANIC, an accessor its fallback.
@@ -1326,6 +1331,7 @@ void vf_token_source_free(vf_token_source *source);
  * \param err_out NULL, or where a new error object is written on failure (NULL on success)
  * \return `VF_STATUS_OK`, or why it failed
  */
+VF_NODISCARD
 vf_status vf_config_set_log_callback(vf_config *config,
                                      vf_log_callback callback,
                                      void *user_data,
@@ -1343,7 +1349,10 @@ vf_status vf_config_set_log_callback(vf_config *config,
  * \param err_out NULL, or where a new error object is written on failure (NULL on success)
  * \return `VF_STATUS_OK`, or why it failed
  */
-vf_status vf_client_counters(const vf_client *client, vf_counters *counters, vf_error **err_out);
+VF_NODISCARD
+vf_status vf_client_counters(const vf_client *client,
+                             vf_counters *counters,
+                             vf_error **err_out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -54,6 +54,7 @@ pub type vf_log_callback = Option<unsafe extern "C" fn(user_data: *mut c_void, l
 /// \param min_level the least severe `vf_log_level` wanted
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_log_callback(
     config: *mut vf_config,
@@ -171,6 +172,7 @@ impl From<Counters> for vf_counters {
 /// \param counters receives the counters; its `size` set by the caller
 /// \param err_out NULL, or where a new error object is written on failure (NULL on success)
 /// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_client_counters(
     client: *const vf_client,
