@@ -328,6 +328,11 @@ impl StandIn {
         self.shared.mint(scope).access_token
     }
 
+    /// Adds an active token of this exact name (any string), as if minted.
+    pub fn add_token(&self, access_token: &str, scope: &str) {
+        self.shared.mint_named(access_token, scope);
+    }
+
     /// Requests served under `/v1/` since the last reset, oldest first
     /// (only the latest 10,000 are kept).
     pub fn requests(&self) -> Vec<RecordedRequest> {
