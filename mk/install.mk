@@ -65,6 +65,7 @@ install: release
 	ln -sfn $(VF_REALNAME) $(DESTDIR)$(VF_LIBDIR)/libvoucherify.so
 	$(INSTALL) -m 0644 $(VF_RELEASE)/libvoucherify.a $(DESTDIR)$(VF_LIBDIR)/libvoucherify.a
 	$(INSTALL) -m 0644 include/voucherify.h $(DESTDIR)$(INCLUDEDIR)/voucherify.h
+	$(INSTALL) -m 0644 bindings/cpp/voucherify.hpp $(DESTDIR)$(INCLUDEDIR)/voucherify.hpp
 	libs="$$(cat $(VF_NATIVE_LIBS_FILE))"; \
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(VF_LIBDIR)|g' -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|g' \
 	    -e 's|@VERSION@|$(VF_VERSION)|g' -e "s|@LIBS_PRIVATE@|$$libs|g" \
@@ -88,7 +89,8 @@ install: release
 uninstall:
 	rm -f $(DESTDIR)$(VF_LIBDIR)/$(VF_REALNAME) $(DESTDIR)$(VF_LIBDIR)/$(VF_SONAME) \
 	      $(DESTDIR)$(VF_LIBDIR)/libvoucherify.so $(DESTDIR)$(VF_LIBDIR)/libvoucherify.a \
-	      $(DESTDIR)$(INCLUDEDIR)/voucherify.h $(DESTDIR)$(VF_PKGCONFIGDIR)/voucherify.pc \
+	      $(DESTDIR)$(INCLUDEDIR)/voucherify.h $(DESTDIR)$(INCLUDEDIR)/voucherify.hpp \
+	      $(DESTDIR)$(VF_PKGCONFIGDIR)/voucherify.pc \
 	      $(DESTDIR)$(VF_CMAKEDIR)/voucherifyConfig.cmake $(DESTDIR)$(VF_CMAKEDIR)/voucherifyConfigVersion.cmake
 	-rmdir $(DESTDIR)$(VF_CMAKEDIR) 2>/dev/null
 	$(if $(filter yes,$(VF_INSTALL_PYTHON)),$(MAKE) --no-print-directory uninstall-python)

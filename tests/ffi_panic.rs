@@ -12,8 +12,7 @@ use voucherify::ffi::config::{
     vf_config_free, vf_config_new, vf_config_set_app_id, vf_config_set_base_url, vf_config_set_secret_key,
 };
 use voucherify::ffi::error::{vf_error_free, vf_error_message, vf_error_status};
-use voucherify::ffi::vf_client;
-use voucherify::Status;
+use voucherify::ffi::{vf_client, Status};
 
 fn client() -> *mut vf_client {
     // Nothing is sent: the panic comes before any request.
@@ -53,6 +52,8 @@ fn a_panic_becomes_the_panic_status() {
         assert_eq!(vf_error_status(err), Status::Panic);
         let message = CStr::from_ptr(vf_error_message(err)).to_str().unwrap();
         assert!(message.contains("panicked"), "{message}");
+        // The panic's own message says where it broke.
+        assert!(message.ends_with(": forced by the test-panic feature"), "{message}");
         vf_error_free(err);
 
         assert_eq!(server.request_count(), 0, "the panic came before any request");

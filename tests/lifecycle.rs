@@ -171,10 +171,15 @@ fn a_failed_refresh_hands_out_the_still_valid_token() {
         first.access_token,
         "due but valid: kept"
     );
+    // For the failure's one-second backoff: the valid token, no request.
+    let requests = server.request_count();
+    assert_eq!(source.token().unwrap().access_token, first.access_token);
+    assert_eq!(server.request_count(), requests, "no request within the backoff");
+    std::thread::sleep(Duration::from_millis(1050));
     assert_ne!(
         source.token().unwrap().access_token,
         first.access_token,
-        "next call refreshes"
+        "the first call after the backoff refreshes"
     );
     server.push_faults(vec![Fault::Respond {
         status: 503,

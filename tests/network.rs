@@ -177,6 +177,13 @@ fn requests_go_through_a_proxy_with_credentials() {
     config
         .set_proxy(Some(&format!("http://proxyuser:pr0xy-pass@127.0.0.1:{}", proxy.port())))
         .unwrap();
+    // Plain http through a proxy crosses the network in clear, even to
+    // loopback: refused unless allowed.
+    let refused = Client::new(&config).unwrap_err();
+    assert_eq!(refused.status, Status::InvalidArgument);
+    assert!(refused.message.contains("through a proxy"), "{}", refused.message);
+    assert!(!refused.message.contains("pr0xy-pass"), "{}", refused.message);
+    config.set_allow_insecure_http(true);
     Client::new(&config)
         .unwrap()
         .revoke_token(&server.mint_token("api"))
@@ -194,6 +201,29 @@ fn requests_go_through_a_proxy_with_credentials() {
     assert_eq!(err.status, Status::ConnectionFailed, "{}", err.message);
     assert!(!err.message.contains("wrong-pass") && !format!("{err:?}").contains("wrong-pass"));
     assert_eq!(server.request_count(), 1, "only the first revoke got through");
+}
+
+#[test]
+fn tls_goes_through_a_proxy_end_to_end_without_any_allow() {
+    let server = start(Options {
+        tls: true,
+        ..Options::default()
+    });
+    let ca = std::env::temp_dir().join(format!("vf-proxy-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca, server.ca_pem().unwrap()).unwrap();
+    let proxy = Proxy::start(None).unwrap();
+    let mut config = config_for(&server);
+    config.set_ca_file(Some(ca.to_str().unwrap())).unwrap();
+    config
+        .set_proxy(Some(&format!("http://127.0.0.1:{}", proxy.port())))
+        .unwrap();
+    Client::new(&config)
+        .unwrap()
+        .revoke_token(&server.mint_token("api"))
+        .unwrap();
+    assert_eq!(proxy.connects().len(), 1);
+    assert_eq!(server.request_count(), 1);
+    std::fs::remove_file(&ca).ok();
 }
 
 #[test]

@@ -14,7 +14,7 @@ use voucherify::core::ApiErrorBody;
 use voucherify::ffi::client::{vf_client_free, vf_client_new};
 use voucherify::ffi::config::*;
 use voucherify::ffi::error::{vf_error_free, vf_error_message};
-use voucherify::ffi::{vf_client, vf_error};
+use voucherify::ffi::{vf_client, vf_error, Status as CStatus};
 use voucherify::{Client, Config, Error, Introspection, Status};
 
 /// `MAX_FIELD_LEN` in src/core/error.rs: the most of a server string kept.
@@ -76,7 +76,7 @@ pub fn config_inputs(data: &[u8]) {
             let mut err: *mut vf_error = null_mut();
             let e = &mut err as *mut *mut vf_error;
             // Per setter: its status, and the header values it let through.
-            let (status, sent_as_headers): (Status, Vec<&[u8]>) = match pick % 12 {
+            let (status, sent_as_headers): (CStatus, Vec<&[u8]>) = match pick % 12 {
                 0 => (vf_config_set_app_id(config, v, e), vec![arg]),
                 1 => (vf_config_set_secret_key(config, v, e), vec![arg]),
                 2 => (vf_config_set_channel(config, v, e), vec![arg]),
@@ -98,7 +98,11 @@ pub fn config_inputs(data: &[u8]) {
                 10 => (vf_config_set_proxy(config, std::ptr::null(), e), vec![]),
                 _ => (vf_config_set_allow_insecure_http(config, pick & 0x10 != 0, e), vec![]),
             };
-            check_outcome(status, err, &[Status::Ok, Status::InvalidArgument, Status::InvalidUtf8]);
+            check_outcome(
+                status,
+                err,
+                &[CStatus::Ok, CStatus::InvalidArgument, CStatus::InvalidUtf8],
+            );
             if status == Status::Ok {
                 for header in sent_as_headers {
                     // A CR, LF or any other control byte would let input forge headers.
@@ -116,7 +120,7 @@ pub fn config_inputs(data: &[u8]) {
         let mut client: *mut vf_client = null_mut();
         let mut err: *mut vf_error = null_mut();
         let status = vf_client_new(config, &mut client, &mut err);
-        check_outcome(status, err, &[Status::Ok, Status::InvalidArgument]);
+        check_outcome(status, err, &[CStatus::Ok, CStatus::InvalidArgument]);
         assert_eq!(client.is_null(), status != Status::Ok);
         vf_client_free(client);
         vf_config_free(config);
@@ -125,8 +129,8 @@ pub fn config_inputs(data: &[u8]) {
 
 /// A C call's status is one of `allowed`, and its error object exists
 /// exactly when it failed, with a message; the object is freed here.
-unsafe fn check_outcome(status: Status, err: *mut vf_error, allowed: &[Status]) {
-    assert!(allowed.contains(&status), "unexpected status {}", status.name());
+unsafe fn check_outcome(status: CStatus, err: *mut vf_error, allowed: &[CStatus]) {
+    assert!(allowed.contains(&status), "unexpected status {status:?}");
     assert_eq!(err.is_null(), status == Status::Ok);
     if !err.is_null() {
         let message: *const c_char = unsafe { vf_error_message(err) };

@@ -78,6 +78,24 @@ impl Client {
         }
     }
 
+    /// Revokes with one request and no retry, within one timeout: the best
+    /// effort of a token source being freed. Any answer but 2xx is an error.
+    pub(crate) fn revoke_token_once(&self, access_token: &str) -> Result<(), Error> {
+        check_token(access_token)?;
+        let answer = self
+            .transport
+            .post_form_once(Endpoint::Revoke, &[("access_token", access_token)])?;
+        match answer.status {
+            200..=299 => Ok(()),
+            status => Err(http_error(Status::for_http_status(status), "revoke", &answer)),
+        }
+    }
+
+    /// The total timeout of one call on this client.
+    pub(crate) fn timeout(&self) -> std::time::Duration {
+        self.transport.timeout()
+    }
+
     /// The rate-limit headers of the latest answer this client received,
     /// from any thread (`retry_after` is only reported on errors).
     pub fn last_rate_limit(&self) -> RateLimit {

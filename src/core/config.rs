@@ -2,9 +2,11 @@
 //! reaches the wire.
 
 use std::fmt;
-use std::net::IpAddr;
+use std::net::{SocketAddr, ToSocketAddrs};
 use std::path::PathBuf;
 use std::time::Duration;
+
+use url::{Host, Url};
 
 use super::error::Error;
 use super::status::Status;
@@ -14,8 +16,9 @@ pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_millis(10_000);
 /// Default total timeout of one call: well under the 3 minutes after which
 /// Voucherify's load balancers cut a request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_millis(30_000);
-/// The clusters of Voucherify's public API.
-pub const CLUSTERS: [&str; 6] = ["api", "us1.api", "as1.api", "download", "us1.download", "as1.download"];
+/// The clusters of Voucherify's public API. (The spec's `download` hosts
+/// serve export files only, not the OAuth endpoints.)
+pub const CLUSTERS: [&str; 3] = ["api", "us1.api", "as1.api"];
 /// The base URL used when neither a cluster nor a base URL is set.
 pub const DEFAULT_BASE_URL: &str = "https://api.voucherify.io";
 /// Attempts per call by default: the first and two retries.
@@ -214,28 +217,23 @@ impl Config {
     }
 
     /// Sends requests through an HTTP proxy, `http://[user:password@]host:port`
-    /// (tunnelled with CONNECT); `None` for none. Replaces proxy-from-environment.
+    /// or `https://...` (tunnelled with CONNECT); `None` for none. Other
+    /// schemes (SOCKS) are refused. Replaces proxy-from-environment.
     pub fn set_proxy(&mut self, url: Option<&str>) -> Result<(), Error> {
         if let Some(url) = url {
             // The URL may hold a password: no message quotes it.
-            let bad = || invalid("the proxy URL is not valid (expected http://[user:password@]host:port)");
-            if url.chars().any(char::is_control) {
-                return Err(invalid("the proxy URL contains a control character"));
-            }
-            let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
-            let authority = rest.split('/').next().unwrap_or_default();
-            let host_port = authority.rsplit_once('@').map_or(authority, |(_, hp)| hp);
-            host_of(host_port).ok_or_else(bad)?;
-            ureq::Proxy::new(url).map_err(|_| bad())?;
+            super::proxy::check(url)?;
         }
         self.proxy = url.map(|u| Secret(u.to_owned()));
         self.proxy_from_env = false;
         Ok(())
     }
 
-    /// Takes the proxy from `HTTPS_PROXY`, `HTTP_PROXY` or `ALL_PROXY`
-    /// (honouring `NO_PROXY`) when the client is built. Off by default: a
-    /// library does not silently obey the environment.
+    /// Takes the proxy from the environment when the client is built:
+    /// for an https base URL `https_proxy`, `HTTPS_PROXY`, then `all_proxy`,
+    /// `ALL_PROXY` (never `HTTP_PROXY`); for a plain http one `http_proxy`,
+    /// then `all_proxy`, `ALL_PROXY`; `no_proxy`/`NO_PROXY` exempts hosts.
+    /// Off by default: a library does not silently obey the environment.
     pub fn set_proxy_from_env(&mut self, from_env: bool) {
         self.proxy_from_env = from_env;
         if from_env {
@@ -311,67 +309,78 @@ impl Config {
     }
 }
 
-/// A base URL taken apart far enough to check it.
+/// A base URL, checked and normalised.
 pub(crate) struct BaseUrl {
     /// Scheme, host, optional port and path, without a trailing slash.
     pub normalized: String,
     pub is_https: bool,
-    pub is_loopback: bool,
+    host: Host<String>,
+    port: u16,
 }
 
-pub(crate) fn parse_base_url(url: &str) -> Result<BaseUrl, Error> {
-    if url.chars().any(|c| c.is_control() || c == ' ') {
+impl BaseUrl {
+    /// Whether the host is this machine, so that plain http never leaves
+    /// it: a loopback address (`127.0.0.0/8`, `::1`), or the name
+    /// `localhost` if every address it resolves to now is loopback. No
+    /// other name counts, and neither does a `localhost` that a hosts file
+    /// or resolver sends elsewhere.
+    pub fn is_loopback(&self) -> bool {
+        match &self.host {
+            Host::Ipv4(ip) => ip.is_loopback(),
+            Host::Ipv6(ip) => ip.is_loopback(),
+            Host::Domain(name) => name == "localhost" && resolves_only_to_loopback(name, self.port),
+        }
+    }
+}
+
+fn resolves_only_to_loopback(name: &str, port: u16) -> bool {
+    let addresses: Vec<SocketAddr> = (name, port)
+        .to_socket_addrs()
+        .map(Iterator::collect)
+        .unwrap_or_default();
+    !addresses.is_empty() && addresses.iter().all(|a| a.ip().is_loopback())
+}
+
+/// Parses a base URL with the `url` crate. No message quotes the input:
+/// it may hold a password (`user:pw@host`, even without a scheme).
+pub(crate) fn parse_base_url(input: &str) -> Result<BaseUrl, Error> {
+    // `url` drops tabs and newlines silently, as browsers do; in a setting
+    // they are a mistake.
+    if input.chars().any(|c| c.is_control() || c == ' ') {
         return Err(invalid("the base URL contains a space or a control character"));
     }
-    // Schemes are case-insensitive.
-    let scheme_is = |scheme: &str| url.get(..scheme.len()).is_some_and(|p| p.eq_ignore_ascii_case(scheme));
-    let (is_https, rest) = if scheme_is("https://") {
-        (true, &url["https://".len()..])
-    } else if scheme_is("http://") {
-        (false, &url["http://".len()..])
-    } else {
-        return Err(invalid(format!(
-            "the base URL {url:?} must start with https:// or http://"
-        )));
+    let url = Url::parse(input).map_err(|e| invalid(format!("the base URL is not a valid URL: {e}")))?;
+    let is_https = match url.scheme() {
+        "https" => true,
+        "http" => false,
+        _ => return Err(invalid("the base URL must start with https:// or http://")),
     };
-    if rest.contains(['?', '#']) {
-        return Err(invalid("the base URL must not have a query or a fragment"));
-    }
-    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    if authority.contains('@') {
+    if !url.username().is_empty() || url.password().is_some() {
         // Credentials in a URL end up in logs; this library's go in headers.
         return Err(invalid(
             "the base URL must not contain user information (user:password@)",
         ));
     }
-    let host = host_of(authority).ok_or_else(|| invalid(format!("the base URL {url:?} has no valid host")))?;
-    let is_loopback =
-        host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().map(|ip| ip.is_loopback()).unwrap_or(false);
-    let full = format!("{}://{authority}{}", if is_https { "https" } else { "http" }, path);
-    let normalized = full.trim_end_matches('/').to_owned();
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(invalid("the base URL must not have a query or a fragment"));
+    }
+    let (Some(host), Some(port)) = (url.host(), url.port_or_known_default()) else {
+        return Err(invalid("the base URL has no host"));
+    };
+    if port == 0 {
+        return Err(invalid("the base URL's port must be from 1 to 65535"));
+    }
+    let normalized = url.as_str().trim_end_matches('/').to_owned();
+    // What ureq will parse it as.
     normalized
         .parse::<ureq::http::Uri>()
-        .map_err(|_| invalid(format!("the base URL {url:?} is not a valid URL")))?;
+        .map_err(|_| invalid("the base URL is not a valid URL for HTTP"))?;
     Ok(BaseUrl {
         normalized,
         is_https,
-        is_loopback,
+        host: host.to_owned(),
+        port,
     })
-}
-
-/// The host part of `host[:port]` or `[v6]:port`, if it is well formed.
-fn host_of(authority: &str) -> Option<&str> {
-    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
-        let end = v6.find(']')?;
-        (&v6[..end], v6[end + 1..].strip_prefix(':'))
-    } else {
-        match authority.rsplit_once(':') {
-            Some((h, p)) => (h, Some(p)),
-            None => (authority, None),
-        }
-    };
-    let port_ok = port.is_none_or(|p| p.parse::<u16>().is_ok_and(|p| p > 0));
-    (!host.is_empty() && port_ok).then_some(host)
 }
 
 /// Header values must be printable ASCII: a CR or LF would let a caller's
@@ -429,8 +438,9 @@ mod tests {
         c.set_base_url("http://127.0.0.1:8080/prefix/").unwrap();
         assert_eq!(c.base_url(), "http://127.0.0.1:8080/prefix");
         c.set_base_url("http://[::1]:80").unwrap();
+        // Scheme and host names are case-insensitive: written in lower case.
         c.set_base_url("HTTPS://Acme.example").unwrap();
-        assert_eq!(c.base_url(), "https://Acme.example");
+        assert_eq!(c.base_url(), "https://acme.example");
         for bad in [
             "ftp://x",
             "api.voucherify.io",
@@ -443,6 +453,8 @@ mod tests {
             "https://h/#f",
             "https://h\r\nX-Evil: 1",
             "https://h /x",
+            "https://\u{e9}.example",
+            "https://h\t/x",
         ] {
             assert_eq!(
                 c.set_base_url(bad).unwrap_err().status,
@@ -453,17 +465,67 @@ mod tests {
     }
 
     #[test]
+    fn base_url_errors_never_quote_user_information() {
+        for url in [
+            "alice:pa55word@host",
+            "https://alice:pa55word@host",
+            "https://alice:pa55word@host:99999",
+            "https://alice:pa55word@[::1",
+            "http://alice:pa55word@host/?q",
+            "alice:pa55word@host\n",
+        ] {
+            let err = Config::new()
+                .load_from(|name| (name == "VOUCHERIFY_API_URL").then(|| url.to_owned()))
+                .unwrap_err();
+            assert_eq!(err.status, Status::InvalidArgument, "{url}");
+            assert!(err.message.starts_with("VOUCHERIFY_API_URL: "), "{}", err.message);
+            assert!(!err.message.contains("pa55word"), "{url}: {}", err.message);
+            assert!(!err.message.contains("alice"), "{url}: {}", err.message);
+        }
+    }
+
+    #[test]
+    fn only_the_oauth_clusters_are_offered() {
+        let mut c = Config::new();
+        for cluster in ["api", "us1.api", "as1.api"] {
+            c.set_cluster(cluster).unwrap();
+            assert_eq!(c.base_url(), format!("https://{cluster}.voucherify.io"));
+        }
+        for cluster in ["download", "us1.download", "as1.download"] {
+            assert_eq!(
+                c.set_cluster(cluster).unwrap_err().status,
+                Status::InvalidArgument,
+                "{cluster}"
+            );
+        }
+    }
+
+    #[test]
     fn loopback_is_recognised() {
         for (url, loopback) in [
             ("http://127.0.0.1:1", true),
             ("http://127.9.9.9", true),
-            ("http://localhost:5", true),
             ("http://[::1]:5", true),
+            ("http://[::ffff:127.0.0.1]:5", false),
             ("http://10.0.0.1", false),
             ("http://example.com", false),
+            // Names other than localhost never count, whatever they resolve to.
+            ("http://localhost.localdomain", false),
+            ("http://127.0.0.1.nip.io", false),
         ] {
-            assert_eq!(parse_base_url(url).unwrap().is_loopback, loopback, "{url}");
+            assert_eq!(parse_base_url(url).unwrap().is_loopback(), loopback, "{url}");
         }
+        // localhost counts when it resolves to loopback only, as it does on
+        // any machine whose resolver is sane (checked here, not assumed).
+        assert!(
+            resolves_only_to_loopback("localhost", 5),
+            "this machine's localhost is not loopback"
+        );
+        assert!(parse_base_url("http://LOCALHOST:5").unwrap().is_loopback());
+        assert!(
+            !resolves_only_to_loopback("name.invalid", 5),
+            "a name that does not resolve"
+        );
     }
 
     #[test]

@@ -96,7 +96,8 @@ impl Error {
         };
         let mut message = format!("{what}: HTTP {http_status}");
         if let Some(key) = &body.key {
-            message.push_str(&format!(" {key}"));
+            message.push(' ');
+            push_one_line(&mut message, key);
         }
         let said: Vec<&str> = [&body.message, &body.details, &body.custom_message]
             .into_iter()
@@ -105,12 +106,14 @@ impl Error {
             .collect();
         if !said.is_empty() {
             message.push_str(": ");
-            message.push_str(&said.join("; "));
+            push_one_line(&mut message, &said.join("; "));
         } else if !raw_body.is_empty() && body == ApiErrorBody::default() {
             message.push_str(" (the body was not a Voucherify JSON error)");
         }
         if let Some(id) = &body.request_id {
-            message.push_str(&format!(" [request_id {id}]"));
+            message.push_str(" [request_id ");
+            push_one_line(&mut message, id);
+            message.push(']');
         }
         Error {
             http_status,
@@ -122,11 +125,24 @@ impl Error {
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.status.name(), self.message)
+        write!(f, "{}: {}", self.status, self.message)
     }
 }
 
 impl std::error::Error for Error {}
+
+/// Appends what a server said, with control characters (newlines, escape
+/// sequences) and Unicode line separators escaped: a message stays one line,
+/// and a server cannot forge lines or colours in the caller's log. The raw
+/// fields of [`ApiErrorBody`] keep the text as sent.
+fn push_one_line(message: &mut String, said: &str) {
+    for c in said.chars() {
+        match c {
+            c if c.is_control() || matches!(c, '\u{2028}' | '\u{2029}') => message.extend(c.escape_default()),
+            c => message.push(c),
+        }
+    }
+}
 
 fn truncate(s: &str) -> &str {
     if s.len() <= MAX_FIELD_LEN {
@@ -187,6 +203,26 @@ mod tests {
         assert_eq!(
             html.message,
             "revoke: HTTP 502 (the body was not a Voucherify JSON error)"
+        );
+    }
+
+    #[test]
+    fn the_message_is_one_line_whatever_the_server_sends() {
+        let body = r#"{"key":"k\r\nINFO forged","message":"a\nb\u001b[31mred\u2028c","details":"tab\there é","request_id":"v-1\n"}"#.as_bytes();
+        let e = Error::from_http(Status::BadRequest, "revoke", 400, body);
+        assert!(
+            !e.message.chars().any(|c| c.is_control() || c == '\u{2028}'),
+            "{:?}",
+            e.message
+        );
+        assert_eq!(
+            e.message,
+            r"revoke: HTTP 400 k\r\nINFO forged: a\nb\u{1b}[31mred\u{2028}c; tab\there é [request_id v-1\n]"
+        );
+        assert_eq!(
+            e.body.message.as_deref(),
+            Some("a\nb\u{1b}[31mred\u{2028}c"),
+            "the raw field keeps the text"
         );
     }
 

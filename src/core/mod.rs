@@ -4,6 +4,8 @@ mod cancel;
 pub(crate) mod client;
 mod config;
 mod error;
+mod fork_safe;
+mod proxy;
 mod resolver;
 mod status;
 mod steady_timeouts;

@@ -1,12 +1,15 @@
 //! Access tokens as Voucherify hands them out and describes them.
 
 use std::fmt;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use serde::Deserialize;
 
 use super::error::Error;
 use super::status::Status;
+
+/// The only token type Voucherify hands out, as the `Authorization` scheme spells it.
+const BEARER: &str = "Bearer";
 
 /// Longest lifetime taken from a server (ten years); Voucherify's is 900 s.
 const MAX_LIFETIME_SECS: i64 = 10 * 365 * 24 * 3600;
@@ -26,6 +29,9 @@ pub struct Token {
     pub expires_in: i64,
     /// When the answer arrived, by this machine's monotonic clock.
     pub received_at: Instant,
+    /// The same moment by the wall clock, which keeps counting while the
+    /// machine is suspended (the monotonic clock stops).
+    pub received_at_wall: SystemTime,
 }
 
 impl Token {
@@ -33,6 +39,19 @@ impl Token {
     /// `expires_in`, so a server clock that is off cannot mislead us.
     pub fn expires(&self) -> Instant {
         self.received_at + self.lifetime()
+    }
+
+    /// How long the token has left by the more pessimistic of two clocks:
+    /// the monotonic one (immune to clock changes) and the wall clock
+    /// (which keeps counting while the machine is suspended).
+    pub fn time_left(&self, now: Instant, wall_now: SystemTime) -> Duration {
+        let by_monotonic = self.expires().saturating_duration_since(now);
+        let by_wall = self
+            .received_at_wall
+            .checked_add(self.lifetime())
+            .and_then(|expiry| expiry.duration_since(wall_now).ok())
+            .unwrap_or(Duration::ZERO);
+        by_monotonic.min(by_wall)
     }
 
     /// `expires_in` as a duration, within sane bounds: a server that sends
@@ -43,7 +62,7 @@ impl Token {
 
     /// `Bearer <access_token>`, for an `Authorization` header.
     pub fn authorization(&self) -> String {
-        format!("Bearer {}", self.access_token)
+        format!("{BEARER} {}", self.access_token)
     }
 }
 
@@ -100,6 +119,15 @@ fn parse_token_json(what: &str, body: &[u8]) -> Result<TokenJson, Error> {
 
 fn into_token(what: &str, json: TokenJson, received_at: Instant) -> Result<Token, Error> {
     let missing = |field| Error::new(Status::UnexpectedResponse, format!("{what}: the answer has no {field}"));
+    // Documented as `Bearer`, whose spelling an official SDK marks as
+    // uncertain: any case is a bearer token (RFC 6749 7.1). Another type
+    // would make the `Authorization: Bearer` header we build a lie.
+    if !json.token_type.is_empty() && !json.token_type.eq_ignore_ascii_case(BEARER) {
+        return Err(Error::new(
+            Status::UnexpectedResponse,
+            format!("{what}: the token type is not Bearer"),
+        ));
+    }
     Ok(Token {
         access_token: json
             .access_token
@@ -108,9 +136,11 @@ fn into_token(what: &str, json: TokenJson, received_at: Instant) -> Result<Token
         expires_in: json.expires_in.ok_or_else(|| missing("expires_in"))?,
         client_id: json.client_id,
         scope: json.scope,
-        token_type: json.token_type,
+        // One spelling for callers who compare it.
+        token_type: BEARER.to_owned(),
         expires_at: json.expires_at,
         received_at,
+        received_at_wall: SystemTime::now(),
     })
 }
 
@@ -156,6 +186,25 @@ mod tests {
         assert_eq!(token.expires(), now + Duration::from_secs(900));
         assert_eq!(token.authorization(), "Bearer abc");
         assert!(!format!("{token:?}").contains("abc\""));
+    }
+
+    #[test]
+    fn the_token_type_is_compared_without_regard_to_case() {
+        for spelling in ["Bearer", "bearer", "BEARER", ""] {
+            let body = format!(r#"{{"access_token":"abc","expires_in":900,"token_type":"{spelling}"}}"#);
+            let token = parse_generated(body.as_bytes(), Instant::now()).unwrap();
+            assert_eq!(token.token_type, "Bearer", "{spelling:?}");
+            assert_eq!(token.authorization(), "Bearer abc");
+        }
+        let mac = br#"{"access_token":"abc","expires_in":900,"token_type":"mac"}"#;
+        let err = parse_generated(mac, Instant::now()).unwrap_err();
+        assert_eq!(err.status, Status::UnexpectedResponse);
+        assert!(!err.message.contains("abc"), "{}", err.message);
+        let introspected = br#"{"active":true,"access_token":"abc","expires_in":9,"token_type":"bEaReR"}"#;
+        assert!(matches!(
+            parse_introspection(introspected, Instant::now()),
+            Ok(Introspection::Active(_))
+        ));
     }
 
     #[test]

@@ -2,8 +2,6 @@
 //! the agent (pool, timeouts, TLS, proxy), the credential headers, the
 //! retry loop, and the mapping of transport failures to statuses.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::io;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -18,8 +16,10 @@ use ureq::unversioned::transport::{Connector, DefaultConnector};
 use ureq::{Agent, Proxy};
 
 use super::cancel::Cancel;
-use super::config::{invalid, parse_base_url, Config, TlsRoots};
+use super::config::{invalid, parse_base_url, BaseUrl, Config, TlsRoots};
 use super::error::{Error, RateLimit};
+use super::fork_safe::ForkSafe;
+use super::proxy;
 use super::resolver::CachingResolver;
 use super::status::Status;
 use super::steady_timeouts::SteadyTimeouts;
@@ -108,11 +108,21 @@ impl Transport {
             .clone()
             .ok_or_else(|| invalid("no secret key is set"))?;
         let url = parse_base_url(&config.base_url)?;
-        if !url.is_https && !url.is_loopback && !config.allow_insecure_http {
-            return Err(invalid(format!(
-                "refusing plain http:// to {}: credentials would travel unencrypted; use https:// or allow insecure HTTP explicitly",
-                url.normalized
-            )));
+        let proxy = proxy_for(config, &url)?;
+        if !url.is_https && !config.allow_insecure_http {
+            // Through a proxy, even a loopback target's credentials cross the network.
+            if proxy.is_some() {
+                return Err(invalid(format!(
+                    "refusing plain http:// to {} through a proxy: credentials would cross the network unencrypted; use https:// or allow insecure HTTP explicitly",
+                    url.normalized
+                )));
+            }
+            if !url.is_loopback() {
+                return Err(invalid(format!(
+                    "refusing plain http:// to {}: credentials would travel unencrypted; use https:// or allow insecure HTTP explicitly",
+                    url.normalized
+                )));
+            }
         }
         let mut user_agent = format!("libvoucherify/{VERSION}");
         if let Some(suffix) = &config.user_agent_suffix {
@@ -125,7 +135,8 @@ impl Transport {
             // Credentials go to the configured host and nowhere else.
             .max_redirects(0)
             .max_redirects_will_error(false)
-            .proxy(proxy(config)?)
+            // None means none: ureq reads no environment of its own.
+            .proxy(proxy)
             .tls_config(tls_config(config, url.is_https)?)
             .timeout_global(Some(config.timeout))
             .timeout_connect(Some(config.connect_timeout.min(config.timeout)))
@@ -163,7 +174,7 @@ impl Transport {
         Ok(Transport {
             agent: Agent::with_parts(
                 agent_config,
-                DefaultConnector::default().chain(SteadyTimeouts),
+                DefaultConnector::default().chain(SteadyTimeouts).chain(ForkSafe),
                 CachingResolver::default(),
             ),
             urls: [token?, introspect?, revoke?],
@@ -183,8 +194,7 @@ impl Transport {
     /// A call that is not `idempotent` (minting a token) is retried only
     /// when the server certainly did not act, so no token is minted twice.
     pub fn post_form(&self, endpoint: Endpoint, fields: &[(&str, &str)], idempotent: bool) -> Result<Answer, Error> {
-        let body = serde_urlencoded::to_string(fields)
-            .map_err(|e| Error::new(Status::Internal, format!("cannot encode the form: {e}")))?;
+        let body = encode_form(fields)?;
         let deadline = Instant::now() + self.timeout;
         let mut attempts = 0;
         let mut may_have_acted = false;
@@ -230,13 +240,24 @@ impl Transport {
         }
     }
 
+    /// One request, never repeated, within one timeout: for work that is
+    /// best effort (the revoke when a token source is freed).
+    pub fn post_form_once(&self, endpoint: Endpoint, fields: &[(&str, &str)]) -> Result<Answer, Error> {
+        self.send_once(endpoint, &encode_form(fields)?, None)
+            .map_err(|(e, _)| e)
+    }
+
+    /// The client's total timeout for one call.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
     /// Full jitter: a uniformly random wait up to base * 2^(attempt - 1).
     fn backoff(&self, attempt: u32) -> Duration {
         let ceiling = self
             .retry_base_delay
             .saturating_mul(1 << attempt.min(16).saturating_sub(1));
-        let random = RandomState::new().build_hasher().finish();
-        ceiling.mul_f64((random >> 11) as f64 / (1u64 << 53) as f64)
+        ceiling.mul_f64(fastrand::f64())
     }
 
     /// One request and its answer, or the failure and whether to retry it.
@@ -281,6 +302,11 @@ impl Transport {
     pub fn last_rate_limit(&self) -> RateLimit {
         self.last_rate_limit.load()
     }
+}
+
+fn encode_form(fields: &[(&str, &str)]) -> Result<String, Error> {
+    serde_urlencoded::to_string(fields)
+        .map_err(|e| Error::new(Status::Internal, format!("cannot encode the form: {e}")))
 }
 
 /// The outcome of a call whose wait before its next attempt was cancelled:
@@ -463,17 +489,21 @@ impl LastRateLimit {
     }
 }
 
-fn proxy(config: &Config) -> Result<Option<Proxy>, Error> {
-    if let Some(url) = &config.proxy {
-        // The URL may hold the proxy's password: never quote it.
-        return Proxy::new(url.expose())
-            .map(Some)
-            .map_err(|_| invalid("the proxy URL is not valid (expected http://[user:password@]host:port)"));
-    }
-    Ok(if config.proxy_from_env {
-        Proxy::try_from_env()
-    } else {
-        None
+/// The proxy for this base URL: the configured one, or the environment's
+/// when asked (see [`super::proxy`] for the order and `NO_PROXY` rules).
+fn proxy_for(config: &Config, url: &BaseUrl) -> Result<Option<Proxy>, Error> {
+    let uri = url
+        .normalized
+        .parse::<Uri>()
+        .map_err(|_| invalid("the base URL is not valid"))?;
+    let target = proxy::Target {
+        host: uri.host().unwrap_or_default(),
+        port: uri.port_u16().unwrap_or(if url.is_https { 443 } else { 80 }),
+        is_https: url.is_https,
+    };
+    let configured = config.proxy.as_ref().map(|p| p.expose());
+    proxy::choose(configured, config.proxy_from_env, &target, |name| {
+        std::env::var(name).ok()
     })
 }
 

@@ -5,10 +5,11 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use super::{
-    boundary, boundary_value, free_object, out_arg, ref_arg, str_arg, vf_config, vf_error, vf_token, write_out,
+    boundary, boundary_value, free_object, into_owned, optional_out, optional_slice_out, out_arg, ref_arg, slice_arg,
+    slice_out, status_of, str_arg, vf_config, vf_error, vf_token, write_owned, Status,
 };
 use crate::core::client::not_sent;
-use crate::core::{Client, Error, Introspection, Status};
+use crate::core::{self, Client, Error, Introspection};
 
 /// A Voucherify client: credentials, base URL and one pool of kept-alive
 /// connections. Created by `vf_client_new()`, freed with `vf_client_free()`.
@@ -17,6 +18,14 @@ use crate::core::{Client, Error, Introspection, Status};
 /// (all calls taking a `const vf_client *` are thread-safe) and should be
 /// shared: threads then share its connection pool. Only `vf_client_free()`
 /// must wait until no other call on the client is running.
+///
+/// Fork safety: a client made (and used) before `fork()` may be used in
+/// both processes afterwards. Each process sends only over connections it
+/// opened itself: the child drops the connections it inherited, closing its
+/// copy of each socket without shutting it down (nothing reaches the
+/// parent's connection), and opens its own. A call running in another
+/// thread at the moment of the fork goes on in the parent only; the child
+/// does not wait for it. The child may free the client.
 pub struct vf_client {
     /// Shared with the token sources made from this client.
     pub(crate) inner: Arc<Client>,
@@ -28,6 +37,7 @@ pub struct vf_client {
 /// if the application id or secret key is missing, or if the base URL is
 /// plain `http://` to a host that is not loopback without
 /// `vf_config_set_allow_insecure_http()`. Sends no request.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_client_new(
     config: *const vf_config,
@@ -38,7 +48,7 @@ pub unsafe extern "C" fn vf_client_new(
         let config = ref_arg(config, "config")?;
         let client_out = out_arg(client_out, "client_out")?;
         let client = Client::new(&config.inner)?;
-        write_out(
+        write_owned(
             client_out,
             vf_client {
                 inner: Arc::new(client),
@@ -76,6 +86,7 @@ pub unsafe extern "C" fn vf_client_free(client: *mut vf_client) {
 /// a later attempt is answered 404, the call returns `VF_STATUS_OK`: the
 /// token is gone, as asked, most likely by that first attempt. A 404 after
 /// attempts the server certainly ignored stays `VF_STATUS_TOKEN_NOT_FOUND`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_revoke_token(
     client: *const vf_client,
@@ -92,6 +103,7 @@ pub unsafe extern "C" fn vf_revoke_token(
 /// (from any thread): `X-Rate-Limit-Limit`, `X-Rate-Limit-Remaining` and
 /// `X-Rate-Limit-Retry` (Unix seconds). Each out-pointer may be NULL;
 /// each receives -1 when no answer carried that header yet. Thread-safe.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_client_rate_limit(
     client: *const vf_client,
@@ -107,8 +119,8 @@ pub unsafe extern "C" fn vf_client_rate_limit(
             (remaining_out, rate_limit.remaining),
             (retry_at_out, rate_limit.retry_at),
         ] {
-            if let Some(out) = out.as_mut() {
-                *out = value.unwrap_or(-1);
+            if let Some(out) = optional_out(out) {
+                out.write(value.unwrap_or(-1));
             }
         }
         Ok(())
@@ -123,6 +135,7 @@ pub unsafe extern "C" fn vf_client_rate_limit(
 /// token, owned by the caller (`vf_token_free()`). Tokens live 900 s and a
 /// project may hold at most 1000: mint once and reuse, for example with a
 /// `vf_token_source`. Thread-safe.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_generate_token(
     client: *const vf_client,
@@ -135,7 +148,7 @@ pub unsafe extern "C" fn vf_generate_token(
         let scope = str_arg(scope, "scope")?;
         let token_out = out_arg(token_out, "token_out")?;
         let token = client.inner.generate_token(&[scope])?;
-        write_out(token_out, vf_token::new(&token));
+        write_owned(token_out, vf_token::new(&token));
         Ok(())
     })
 }
@@ -146,6 +159,7 @@ pub unsafe extern "C" fn vf_generate_token(
 /// `token_out` is not NULL it receives the token's details when active
 /// (owned by the caller, `vf_token_free()`) and NULL otherwise.
 /// Thread-safe.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_introspect_token(
     client: *const vf_client,
@@ -157,16 +171,15 @@ pub unsafe extern "C" fn vf_introspect_token(
     boundary(err_out, || unsafe {
         let client = ref_arg(client, "client")?;
         let access_token = str_arg(access_token, "access_token")?;
-        let active_out = active_out
-            .as_mut()
-            .ok_or_else(|| Error::new(Status::NullArgument, "active_out is NULL"))?;
+        let active_out = out_arg(active_out, "active_out")?;
+        let token_out = optional_out(token_out);
         let answer = client.inner.introspect_token(access_token)?;
-        *active_out = matches!(answer, Introspection::Active(_));
-        if let Some(token_out) = token_out.as_mut() {
-            *token_out = match &answer {
-                Introspection::Active(token) => Box::into_raw(Box::new(vf_token::new(token))),
+        active_out.write(matches!(answer, Introspection::Active(_)));
+        if let Some(token_out) = token_out {
+            token_out.write(match &answer {
+                Introspection::Active(token) => into_owned(vf_token::new(token)),
                 Introspection::Inactive => std::ptr::null_mut(),
-            };
+            });
         }
         Ok(())
     })
@@ -187,7 +200,9 @@ pub unsafe extern "C" fn vf_introspect_token(
 ///
 /// Returns `VF_STATUS_OK` when every outcome was written, whatever the
 /// outcomes were; an argument error (NULL `client`, `tokens` or
-/// `statuses_out` with `count` > 0) writes none.
+/// `statuses_out` with `count` > 0, or a `count` larger than any array)
+/// writes none and sends nothing.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_revoke_tokens(
     client: *const vf_client,
@@ -227,6 +242,7 @@ pub type vf_revoke_progress =
 /// `vf_error_attempts()` is 0) and no `progress` call. So do the tokens
 /// not yet sent when `vf_client_cancel()` is called. The return value is
 /// `VF_STATUS_OK` whenever every outcome was written, stopped or not.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_revoke_tokens_with_progress(
     client: *const vf_client,
@@ -258,10 +274,8 @@ unsafe impl Send for Progress {}
 impl Progress {
     /// Reports one outcome; true when the callback asks to stop.
     fn report(&self, index: usize, outcome: &Result<(), Error>) -> bool {
-        let (status, error) = match outcome {
-            Ok(()) => (Status::Ok, std::ptr::null_mut()),
-            Err(e) => (e.status, vf_error::into_raw(e.clone())),
-        };
+        let status = status_of(outcome);
+        let error = vf_error::for_outcome(outcome.clone());
         // SAFETY: the caller gave this callback and vouched for user_data.
         let stop = unsafe { (self.callback)(self.user_data, index, status, error) } != 0;
         // SAFETY: made above, borrowed by the callback for the call only.
@@ -284,13 +298,9 @@ unsafe fn revoke_many(
     errors_out: *mut *mut vf_error,
 ) -> Result<(), Error> {
     let client = unsafe { ref_arg(client, "client")? };
-    if count == 0 {
-        return Ok(());
-    }
-    let tokens = unsafe { std::slice::from_raw_parts(ref_arg(tokens, "tokens")?, count) };
-    if statuses_out.is_null() {
-        return Err(Error::new(Status::NullArgument, "statuses_out is NULL"));
-    }
+    let tokens = unsafe { slice_arg(tokens, count, "tokens")? };
+    let statuses_out = unsafe { slice_out(statuses_out, count, "statuses_out")? };
+    let mut errors_out = unsafe { optional_slice_out(errors_out, count, "errors_out")? };
     // Entries that are not strings get their outcome here; the rest go out.
     let strings: Vec<Result<&str, Error>> = tokens.iter().map(|&t| unsafe { str_arg(t, "the token") }).collect();
     let mut stopped = false;
@@ -327,19 +337,12 @@ unsafe fn revoke_many(
         let outcome = match string {
             Ok(_) => sent
                 .next()
-                .unwrap_or_else(|| Err(Error::new(Status::Internal, "missing outcome"))),
+                .unwrap_or_else(|| Err(Error::new(core::Status::Internal, "missing outcome"))),
             Err(e) => Err(e),
         };
-        // Written, never read: the caller's array may hold garbage.
-        unsafe {
-            statuses_out
-                .add(i)
-                .write(outcome.as_ref().err().map_or(Status::Ok, |e| e.status));
-            if !errors_out.is_null() {
-                errors_out
-                    .add(i)
-                    .write(outcome.err().map_or(std::ptr::null_mut(), vf_error::into_raw));
-            }
+        statuses_out[i].write(status_of(&outcome));
+        if let Some(errors_out) = errors_out.as_deref_mut() {
+            errors_out[i].write(vf_error::for_outcome(outcome));
         }
     }
     Ok(())
@@ -355,6 +358,7 @@ unsafe fn revoke_many(
 /// Thread-safe, but not async-signal-safe: from a signal handler, wake a
 /// thread that calls it instead. The client must still be freed with
 /// `vf_client_free()` once no other call is running.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_client_cancel(client: *const vf_client, err_out: *mut *mut vf_error) -> Status {
     boundary(err_out, || unsafe {

@@ -2,8 +2,8 @@
 
 use std::ffi::{c_char, c_int};
 
-use super::{boundary, boundary_value, free_object, mut_arg, optional_str_arg, str_arg, vf_error};
-use crate::core::{Config, Error, Status, TlsRoots};
+use super::{boundary, boundary_value, free_object, into_owned, mut_arg, optional_str_arg, str_arg, vf_error, Status};
+use crate::core::{self, Config, Error, TlsRoots};
 
 /// Settings for `vf_client_new()`: credentials, where to send requests,
 /// timeouts and extra headers. Created by `vf_config_new()`, freed by the
@@ -22,11 +22,10 @@ pub struct vf_config {
 /// total timeout, no channel header, no user-agent suffix, insecure HTTP
 /// only to loopback hosts. Application id and secret key must still be set.
 /// Returns NULL only if memory runs out.
+#[must_use]
 #[no_mangle]
 pub extern "C" fn vf_config_new() -> *mut vf_config {
-    boundary_value(std::ptr::null_mut(), || {
-        Box::into_raw(Box::new(vf_config { inner: Config::new() }))
-    })
+    boundary_value(std::ptr::null_mut(), || into_owned(vf_config { inner: Config::new() }))
 }
 
 /// Frees a configuration. NULL is accepted and ignored. Clients built from
@@ -39,6 +38,7 @@ pub unsafe extern "C" fn vf_config_free(config: *mut vf_config) {
 
 /// Sets the application id, sent as `X-App-Id`. It must be non-empty
 /// printable ASCII without spaces (`VF_STATUS_INVALID_ARGUMENT` otherwise).
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_app_id(
     config: *mut vf_config,
@@ -52,6 +52,7 @@ pub unsafe extern "C" fn vf_config_set_app_id(
 
 /// Sets the secret key, sent as `X-App-Token`. It must be non-empty
 /// printable ASCII without spaces. It never appears in any message.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_secret_key(
     config: *mut vf_config,
@@ -66,8 +67,9 @@ pub unsafe extern "C" fn vf_config_set_secret_key(
 }
 
 /// Sends requests to `https://<cluster>.voucherify.io`, where `cluster` is
-/// one of `api` (the default), `us1.api`, `as1.api`, `download`,
-/// `us1.download` or `as1.download`. Replaces any base URL set before.
+/// one of `api` (the default, Europe), `us1.api` or `as1.api`. Replaces any
+/// base URL set before.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_cluster(
     config: *mut vf_config,
@@ -84,9 +86,13 @@ pub unsafe extern "C" fn vf_config_set_cluster(
 /// Sends requests to an arbitrary base URL (a dedicated region, a proxy,
 /// a test server): `https://host[:port][/path]`. Plain `http://` is
 /// accepted here but refused by `vf_client_new()` unless the host is
-/// loopback (`127.0.0.0/8`, `::1`, `localhost`) or
-/// `vf_config_set_allow_insecure_http()` allowed it. User information,
-/// queries and fragments are refused. Replaces any cluster set before.
+/// loopback and no proxy applies, or `vf_config_set_allow_insecure_http()`
+/// allowed it. Loopback is an address in `127.0.0.0/8` or `::1`, or the
+/// name `localhost` when, at `vf_client_new()`, every address it resolves
+/// to is one of those. User information, queries and fragments are
+/// refused, and no error message quotes the URL. Scheme and host are
+/// stored in lower case. Replaces any cluster set before.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_base_url(
     config: *mut vf_config,
@@ -101,8 +107,9 @@ pub unsafe extern "C" fn vf_config_set_base_url(
 }
 
 /// Allows (`true`) or refuses (`false`, the default) plain `http://` base
-/// URLs whose host is not loopback. With it, credentials travel
+/// URLs whose host is not loopback, or that a proxy would carry. With it, credentials travel
 /// unencrypted: only for a trusted network.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_allow_insecure_http(
     config: *mut vf_config,
@@ -118,6 +125,7 @@ pub unsafe extern "C" fn vf_config_set_allow_insecure_http(
 /// Sets how long establishing a connection (TCP and TLS) may take, in
 /// milliseconds; at least 1. Default 10 000. It never extends the total
 /// timeout.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_connect_timeout_ms(
     config: *mut vf_config,
@@ -133,6 +141,7 @@ pub unsafe extern "C" fn vf_config_set_connect_timeout_ms(
 /// least 1. Default 30 000, well under the 3 minutes after which
 /// Voucherify's load balancers cut a request. A call that runs out returns
 /// `VF_STATUS_TIMEOUT`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_timeout_ms(
     config: *mut vf_config,
@@ -146,6 +155,7 @@ pub unsafe extern "C" fn vf_config_set_timeout_ms(
 
 /// Sets the `X-Voucherify-Channel` header that names the integration to
 /// Voucherify (printable ASCII); NULL sends none (the default).
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_channel(
     config: *mut vf_config,
@@ -162,6 +172,7 @@ pub unsafe extern "C" fn vf_config_set_channel(
 /// Appends text (printable ASCII, such as `"my-service/1.2"`) to the
 /// `User-Agent: libvoucherify/<version>` header; NULL appends nothing (the
 /// default).
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_user_agent_suffix(
     config: *mut vf_config,
@@ -181,6 +192,7 @@ pub unsafe extern "C" fn vf_config_set_user_agent_suffix(
 /// it was. If any variable is invalid, nothing changes and the error names
 /// the variable. Reads the environment with `getenv`: do not call it while
 /// another thread calls `setenv`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_load_env(config: *mut vf_config, err_out: *mut *mut vf_error) -> Status {
     boundary(err_out, || unsafe { mut_arg(config, "config")?.inner.load_env() })
@@ -194,6 +206,7 @@ pub unsafe extern "C" fn vf_config_load_env(config: *mut vf_config, err_out: *mu
 /// introspect are safe to repeat. Minting is not (a lost answer would leave
 /// a live token nobody holds), so it is retried only when the server
 /// certainly did not act: refused connections, connect timeouts, 429, 503.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_max_attempts(
     config: *mut vf_config,
@@ -207,6 +220,7 @@ pub unsafe extern "C" fn vf_config_set_max_attempts(
 
 /// Sets the longest wait before the first retry, in milliseconds (default
 /// 200); each further retry may wait up to twice as long as the one before.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_retry_base_delay_ms(
     config: *mut vf_config,
@@ -220,10 +234,12 @@ pub unsafe extern "C" fn vf_config_set_retry_base_delay_ms(
 }
 
 /// Sends every request through an HTTP proxy,
-/// `http://[user:password@]host:port`, tunnelled with CONNECT (so TLS stays
-/// end to end). NULL removes it (the default: no proxy, whatever the
-/// environment says). The URL, which may hold a password, never appears in
-/// any message.
+/// `http://[user:password@]host:port` (or `https://` to the proxy),
+/// tunnelled with CONNECT (so TLS stays end to end). Other schemes (SOCKS)
+/// are refused with `VF_STATUS_INVALID_ARGUMENT`. NULL removes it (the
+/// default: no proxy, whatever the environment says). The URL, which may
+/// hold a password, never appears in any message.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_proxy(
     config: *mut vf_config,
@@ -237,9 +253,17 @@ pub unsafe extern "C" fn vf_config_set_proxy(
     })
 }
 
-/// With `true`, takes the proxy from `HTTPS_PROXY`, `HTTP_PROXY` or
-/// `ALL_PROXY`, honouring `NO_PROXY`, when the client is built (replacing
-/// any `vf_config_set_proxy()`). Off by default.
+/// With `true`, takes the proxy from the environment when the client is
+/// built (replacing any `vf_config_set_proxy()`). Off by default. For an
+/// https base URL: `https_proxy`, `HTTPS_PROXY`, `all_proxy`, `ALL_PROXY`,
+/// the first set; never `HTTP_PROXY` ("httpoxy": CGI programs get it from a
+/// request header). For plain http: `http_proxy` (lower case only),
+/// `all_proxy`, `ALL_PROXY`. `no_proxy`/`NO_PROXY` exempts the host: `*`,
+/// domain suffixes (`example.com`, `.example.com`), IP addresses, CIDR
+/// networks (`10.0.0.0/8`), each optionally with `:port`. A proxy with a
+/// scheme other than http or https makes `vf_client_new()` fail with
+/// `VF_STATUS_INVALID_ARGUMENT` rather than connect directly.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_proxy_from_env(
     config: *mut vf_config,
@@ -257,6 +281,7 @@ pub unsafe extern "C" fn vf_config_set_proxy_from_env(
 /// operating system's store, read once per process;
 /// `VF_TLS_ROOTS_MOZILLA` is Mozilla's list built into the library.
 /// Certificates are always verified.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_tls_roots(
     config: *mut vf_config,
@@ -265,8 +290,12 @@ pub unsafe extern "C" fn vf_config_set_tls_roots(
 ) -> Status {
     boundary(err_out, || unsafe {
         let config = mut_arg(config, "config")?;
-        let roots = TlsRoots::from_code(roots.into())
-            .ok_or_else(|| Error::new(Status::InvalidArgument, format!("unknown vf_tls_roots value {roots}")))?;
+        let roots = TlsRoots::from_code(roots.into()).ok_or_else(|| {
+            Error::new(
+                core::Status::InvalidArgument,
+                format!("unknown vf_tls_roots value {roots}"),
+            )
+        })?;
         config.inner.set_tls_roots(roots);
         Ok(())
     })
@@ -277,6 +306,7 @@ pub unsafe extern "C" fn vf_config_set_tls_roots(
 /// is read by `vf_client_new()`, which fails with
 /// `VF_STATUS_INVALID_ARGUMENT` if it cannot be read or holds no
 /// certificate. NULL removes it.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_ca_file(
     config: *mut vf_config,
@@ -295,6 +325,7 @@ pub unsafe extern "C" fn vf_config_set_ca_file(
 /// `Content-Length`, `Transfer-Encoding`, `Host`, `Connection`) cannot be
 /// replaced: `VF_STATUS_INVALID_ARGUMENT`. The name must be an HTTP token
 /// and the value printable ASCII.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_add_header(
     config: *mut vf_config,

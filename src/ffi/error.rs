@@ -1,10 +1,10 @@
 //! `vf_error`: what went wrong, for a C caller to branch on and to log.
 
-use std::ffi::{c_char, c_int, CString};
+use std::ffi::{c_char, c_int, CStr, CString};
 use std::ptr;
 
-use super::{boundary_value, c_string, field, free_object};
-use crate::core::{Error, RateLimit, Status};
+use super::{boundary_value, c_string, field, free_object, into_owned, Status};
+use crate::core::{Error, RateLimit};
 
 /// Details of a failed call, returned through a `vf_error **err_out`
 /// argument and owned by the caller, who frees it with `vf_error_free()`.
@@ -25,9 +25,14 @@ pub struct vf_error {
 }
 
 impl vf_error {
-    pub(crate) fn into_raw(e: Error) -> *mut vf_error {
-        let object = vf_error {
-            status: e.status,
+    /// NULL for a success, else a new error object owned by the caller.
+    pub(crate) fn for_outcome(outcome: Result<(), Error>) -> *mut vf_error {
+        outcome.err().map_or(ptr::null_mut(), |e| into_owned(vf_error::new(e)))
+    }
+
+    fn new(e: Error) -> vf_error {
+        vf_error {
+            status: e.status.into(),
             http_status: e.http_status,
             message: c_string(&e.message),
             key: e.body.key.as_deref().map(c_string),
@@ -36,24 +41,26 @@ impl vf_error {
             request_id: e.body.request_id.as_deref().map(c_string),
             attempts: e.attempts,
             rate_limit: e.rate_limit,
-        };
-        Box::into_raw(Box::new(object))
+        }
     }
 }
 
 fn optional(s: &Option<CString>) -> *const c_char {
-    s.as_ref().map_or(ptr::null(), |s| s.as_ptr())
+    s.as_deref().map_or(ptr::null(), CStr::as_ptr)
 }
 
 /// The status of the failed call (never `VF_STATUS_OK`).
 /// `VF_STATUS_NULL_ARGUMENT` if `error` is NULL.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_error_status(error: *const vf_error) -> Status {
     field(error, Status::NullArgument, |e| e.status)
 }
 
 /// A one-line, human-readable description, fit for a log: what failed, the
-/// HTTP status, what Voucherify said and its request id. Never NULL for a
+/// HTTP status, what Voucherify said and its request id. Control characters
+/// and line separators the server sent are escaped (`\n`, `\u{1b}`), so an
+/// answer cannot forge log lines; the raw accessors below keep them. Never NULL for a
 /// non-NULL `error`; NULL if `error` is NULL.
 #[no_mangle]
 pub unsafe extern "C" fn vf_error_message(error: *const vf_error) -> *const c_char {

@@ -80,15 +80,3 @@ pub unsafe extern "C" fn vf_token_free(token: *mut vf_token) {
     // SAFETY: the caller passes NULL or a token it owns, once.
     boundary_value((), || unsafe { free_object(token) })
 }
-
-/// Frees a string that libvoucherify returned as owned (`char *`). NULL is
-/// accepted and ignored.
-#[no_mangle]
-pub unsafe extern "C" fn vf_string_free(string: *mut c_char) {
-    boundary_value((), || {
-        if !string.is_null() {
-            // SAFETY: the string came from CString::into_raw in this library.
-            drop(unsafe { CString::from_raw(string) });
-        }
-    })
-}

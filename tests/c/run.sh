@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Builds and runs the C side of libvoucherify against the local stand-in:
 #  - the header compiled alone as C99 and C++;
-#  - the test programs tests/c/test_{capi,lifecycle,resilience}.c (with
+#  - the test programs tests/c/test_{capi,lifecycle,resilience,sharing}.c (with
 #    tests/c/testlib.c) under valgrind (no errors, no definite or indirect
 #    leaks), and the
 #    samples bindings/c/{revoke_token,lifecycle}.c, partly under valgrind;
@@ -93,12 +93,13 @@ fi
 
 mkdir -p "$out/sanitized" "$out/logs"
 rm -f "$out"/logs/*
-cflags=(-std=c99 -Wall -Wextra -Werror -pedantic -g)
+# -Werror=unused-result: a status the code ignores (VF_NODISCARD) is an error.
+cflags=(-std=c99 -Wall -Wextra -Werror -Werror=unused-result -pedantic -g)
 link=(-Iinclude -L"$libdir" -lvoucherify "-Wl,-rpath,$libdir")
 # Only the C code is instrumented; the Rust library is not, but its heap
 # goes through the sanitizer's malloc, so its leaks and bad frees show too.
 sanitize=(-fsanitize=address,undefined -fno-omit-frame-pointer)
-tests=(test_capi test_lifecycle test_resilience test_progress)
+tests=(test_capi test_lifecycle test_resilience test_progress test_sharing)
 
 echo "== header alone: C99, C++11, C++17"
 # Included twice to prove the include guard works.
@@ -153,10 +154,15 @@ run "test_capi under valgrind" "$vg_hint" -- "${valgrind[@]}" "$out/test_capi"
 run "test_lifecycle under valgrind" "$vg_hint" -- "${valgrind[@]}" "$out/test_lifecycle"
 run "test_resilience under valgrind" "$vg_hint" -- "${valgrind[@]}" "$out/test_resilience"
 run "test_progress under valgrind" "$vg_hint" -- "${valgrind[@]}" "$out/test_progress"
+# -q: each forked child would print its own heap summary.
+run "test_sharing under valgrind" "$vg_hint" -- "${valgrind[@]}" -q "$out/test_sharing"
 
 for t in "${tests[@]}"; do
   run "$t with ASan and UBSan" "$san_hint" -- "${sanitizer_env[@]}" "$out/sanitized/$t"
 done
+# Sharing across fork() over TLS: the stand-in writes its CA for the client.
+run "test_sharing --tls with ASan and UBSan" "$san_hint" \
+  --tls --ca-out "$out/standin-ca.pem" -- "${sanitizer_env[@]}" "$out/sanitized/test_sharing" --tls "$out/standin-ca.pem"
 wait
 
 for i in "${!names[@]}"; do

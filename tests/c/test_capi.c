@@ -70,19 +70,20 @@ static void test_version_and_names(void)
          * only check their names.
          */
         NAME(VF_STATUS_PANIC), NAME(VF_STATUS_INTERNAL),
+        NAME(VF_STATUS_CANCELLED),
     };
 #undef NAME
     size_t i;
 
     CHECK(str_eq(vf_version(), VF_VERSION));
-    CHECK(sizeof names / sizeof names[0] == 16);
+    CHECK(sizeof names / sizeof names[0] == 17);
     for (i = 0; i < sizeof names / sizeof names[0]; i++) {
-        CHECK((int)names[i].status == (int)i); /* values are 0..15 in order */
+        CHECK((int)names[i].status == (int)i); /* values are 0..16 in order */
         if (!CHECK(str_eq(vf_status_str((int)names[i].status), names[i].name)))
             fprintf(stderr, "    status %d is named %s\n", (int)i, vf_status_str((int)i));
     }
     CHECK(str_eq(vf_status_str(-1), "VF_STATUS_UNKNOWN"));
-    CHECK(str_eq(vf_status_str(16), "VF_STATUS_UNKNOWN"));
+    CHECK(str_eq(vf_status_str(17), "VF_STATUS_UNKNOWN"));
     CHECK(str_eq(vf_status_str(9999), "VF_STATUS_UNKNOWN"));
 }
 
@@ -192,14 +193,15 @@ static void test_bad_input(void)
     CHECK_STATUS(vf_config_set_connect_timeout_ms(cfg, 1, NULL), VF_STATUS_OK);
     vf_config_free(cfg);
 
-    /* Every documented cluster is accepted. */
+    /* Every documented cluster is accepted; the export-download hosts,
+     * which do not serve OAuth, are not clusters. */
     cfg = vf_config_new();
     CHECK_STATUS(vf_config_set_cluster(cfg, "api", NULL), VF_STATUS_OK);
     CHECK_STATUS(vf_config_set_cluster(cfg, "us1.api", NULL), VF_STATUS_OK);
     CHECK_STATUS(vf_config_set_cluster(cfg, "as1.api", NULL), VF_STATUS_OK);
-    CHECK_STATUS(vf_config_set_cluster(cfg, "download", NULL), VF_STATUS_OK);
-    CHECK_STATUS(vf_config_set_cluster(cfg, "us1.download", NULL), VF_STATUS_OK);
-    CHECK_STATUS(vf_config_set_cluster(cfg, "as1.download", NULL), VF_STATUS_OK);
+    CHECK_STATUS(vf_config_set_cluster(cfg, "download", NULL), VF_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(vf_config_set_cluster(cfg, "us1.download", NULL), VF_STATUS_INVALID_ARGUMENT);
+    CHECK_STATUS(vf_config_set_cluster(cfg, "as1.download", NULL), VF_STATUS_INVALID_ARGUMENT);
 
     /* Missing credentials are caught by vf_client_new. */
     CHECK_ERROR(vf_client_new(cfg, &none, &err), err, VF_STATUS_INVALID_ARGUMENT, 0, NULL);

@@ -508,6 +508,7 @@ static void test_source_refreshes_before_expiry(const vf_client *client)
     vf_token_source *source = NULL;
     vf_token *probe = NULL;
     char *first, *second, *third, *fourth;
+    long generated;
 
     /* Make sure the stand-in really hands out 3-second tokens. */
     if (!CHECK_STATUS(vf_generate_token(client, "api", &probe, NULL), VF_STATUS_OK)
@@ -532,13 +533,20 @@ static void test_source_refreshes_before_expiry(const vf_client *client)
 
     /*
      * Again 2.2 s on, but minting fails: the token still has about 0.8 s,
-     * so it is handed out, and the next call mints. A 401, since the
-     * library may retry a 5xx and so never see it fail.
+     * so it is handed out; so it is again at once, without a request, while
+     * the failure's one-second backoff lasts. After the backoff (the token
+     * has expired by then) the next call mints. A 401, since the library
+     * may retry a 5xx and so never see it fail.
      */
     sleep_ms(2200);
     CHECK(standin_post("/_standin/faults", "[{\"respond\":{\"status\":401}}]"));
     second = source_token(source);
     CHECK(str_eq(second, third));
+    generated = generate_count();
+    fourth = source_token(source);
+    CHECK(str_eq(fourth, third) && generate_count() == generated);
+    vf_string_free(fourth);
+    sleep_ms(1000);
     fourth = source_token(source);
     CHECK(fourth != NULL && !str_eq(fourth, third) && !str_eq(fourth, first));
 

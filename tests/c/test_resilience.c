@@ -105,11 +105,20 @@ static void test_proxy(void)
     CHECK(message != NULL && strstr(message, password) == NULL);
     CHECK_ERROR(VF_STATUS_INVALID_ARGUMENT, err, VF_STATUS_INVALID_ARGUMENT, 0, password);
     CHECK_STATUS(vf_config_set_proxy(cfg, "not a url", NULL), VF_STATUS_INVALID_ARGUMENT);
+    /* Only http and https proxies: SOCKS is refused at once, never a panic later. */
+    snprintf(url, sizeof url, "socks5://user:%s@127.0.0.1:1080", password);
+    CHECK_STATUS(vf_config_set_proxy(cfg, url, &err), VF_STATUS_INVALID_ARGUMENT);
+    CHECK_ERROR(VF_STATUS_INVALID_ARGUMENT, err, VF_STATUS_INVALID_ARGUMENT, 0, password);
 
-    /* A proxy nobody listens on is really used, and its password never shown. */
+    /* Plain http through a proxy, even to loopback, needs the explicit allow. */
     snprintf(url, sizeof url, "http://user:%s@127.0.0.1:1", password);
     CHECK_STATUS(vf_config_set_proxy(cfg, url, NULL), VF_STATUS_OK);
     CHECK_STATUS(vf_config_set_max_attempts(cfg, 1, NULL), VF_STATUS_OK);
+    CHECK_ERROR(vf_client_new(cfg, &client, &err), err, VF_STATUS_INVALID_ARGUMENT, 0, password);
+    CHECK(client == NULL);
+
+    /* A proxy nobody listens on is really used, and its password never shown. */
+    CHECK_STATUS(vf_config_set_allow_insecure_http(cfg, true, NULL), VF_STATUS_OK);
     CHECK_STATUS(vf_client_new(cfg, &client, NULL), VF_STATUS_OK);
     if (client != NULL)
         CHECK_ERROR(vf_revoke_token(client, "unknown-token", &err), err,
@@ -137,6 +146,7 @@ static void test_proxy(void)
     cfg = standin_config();
     CHECK_STATUS(vf_config_set_max_attempts(cfg, 1, NULL), VF_STATUS_OK);
     CHECK_STATUS(vf_config_set_proxy_from_env(cfg, true, NULL), VF_STATUS_OK);
+    CHECK_STATUS(vf_config_set_allow_insecure_http(cfg, true, NULL), VF_STATUS_OK);
     client = client_from(cfg);
     if (client != NULL)
         CHECK_ERROR(vf_revoke_token(client, "unknown-token", &err), err,

@@ -38,6 +38,7 @@ LIST
 echo "== libvoucherify-dev"
 expect "$dev" "$(sort <<LIST
 /usr/include/voucherify.h
+/usr/include/voucherify.hpp
 /usr/lib/$ma/libvoucherify.so -> $VF_REALNAME
 /usr/lib/$ma/libvoucherify.a
 /usr/lib/$ma/pkgconfig/voucherify.pc
@@ -70,6 +71,8 @@ echo "  --cflags: $cflags"
 echo "  --libs:   $libs"
 cc -std=c99 -Wall -Wextra -Werror bindings/c/revoke_token.c $cflags $libs -o "$out/revoke_deb"
 grep -q "Shared library: \[$VF_SONAME\]" <<<"$(readelf -d "$out/revoke_deb")" || fail "revoke_deb does not need $VF_SONAME"
+# The C++ wrapper comes with the C header: the same flags build its consumer.
+c++ -std=c++11 -Wall -Wextra -pedantic -Werror tests/install/cmake/main.cpp $cflags $libs -o "$out/revoke_deb_cpp"
 
 echo "== against the stand-in"
 export VF_TEST_LIB=$lib VF_TEST_BIN=$out/revoke_deb

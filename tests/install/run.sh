@@ -4,7 +4,8 @@
 #   - the installed file tree, SONAME, symlinks, exported symbols, header;
 #   - the C sample built with `pkg-config --cflags --libs voucherify`, and
 #     once statically with `pkg-config --static --libs` and libvoucherify.a;
-#   - a CMake project using find_package(voucherify) (shared and static);
+#   - a CMake project using find_package(voucherify) (shared and static,
+#     and the C++ wrapper through voucherify::voucherify_cpp);
 # and runs each program against the local stand-in: it must revoke a fresh
 # token ("revoked", exit 0), and a second revoke must find it gone (exit 3,
 # which both programs keep for "not found"), and a 401 must exit 1.
@@ -23,6 +24,7 @@ unset LIBVOUCHERIFY_PATH LD_LIBRARY_PATH
 echo "== installed tree"
 expected=$(cat <<LIST | sort
 $VF_PREFIX/include/voucherify.h
+$VF_PREFIX/include/voucherify.hpp
 $VF_LIBDIR/$VF_REALNAME
 $VF_LIBDIR/$VF_SONAME -> $VF_REALNAME
 $VF_LIBDIR/libvoucherify.so -> $VF_REALNAME
@@ -63,12 +65,13 @@ if grep -q 'libvoucherify' <<<"$(readelf -d "$out/revoke_pkgconfig_static")"; th
 
 echo "== CMake"
 cmake -S tests/install/cmake -B "$out/cmake" -DCMAKE_PREFIX_PATH="$VF_STAGE$VF_PREFIX" -DCMAKE_BUILD_TYPE=Release \
-  -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" >"$out/cmake.log" 2>&1 || { cat "$out/cmake.log" >&2; fail "cmake configure"; }
+  -DCMAKE_C_FLAGS="-Wall -Wextra -Werror" -DCMAKE_CXX_FLAGS="-Wall -Wextra -pedantic -Werror" >"$out/cmake.log" 2>&1 || { cat "$out/cmake.log" >&2; fail "cmake configure"; }
 grep -- '-- voucherify' "$out/cmake.log" | sed 's/^/  /'
 grep -q -- "-- voucherify $VF_VERSION from $lib/cmake/voucherify" "$out/cmake.log" || fail "find_package found another voucherify"
 cmake --build "$out/cmake" >>"$out/cmake.log" 2>&1 || { cat "$out/cmake.log" >&2; fail "cmake build"; }
 grep -q "Shared library: \[$VF_SONAME\]" <<<"$(readelf -d "$out/cmake/revoke_shared")" || fail "revoke_shared does not need $VF_SONAME"
 if grep -q 'libvoucherify' <<<"$(readelf -d "$out/cmake/revoke_static")"; then fail "revoke_static needs a shared libvoucherify"; fi
+grep -q "Shared library: \[$VF_SONAME\]" <<<"$(readelf -d "$out/cmake/revoke_cpp")" || fail "revoke_cpp does not need $VF_SONAME"
 
 echo "== against the stand-in"
 export VF_TEST_LIB=$lib VF_TEST_OUT=$out
@@ -77,7 +80,7 @@ scripts/with-standin -- bash -c '
   export VOUCHERIFY_API_URL=$VF_STANDIN_URL VOUCHERIFY_APP_ID=$VF_STANDIN_APP_ID VOUCHERIFY_SECRET_KEY=$VF_STANDIN_SECRET_KEY
   export LD_LIBRARY_PATH=$VF_TEST_LIB
   mint() { curl -sf -X POST "$VF_STANDIN_URL/_standin/mint" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"access_token\"])"; }
-  for prog in revoke_pkgconfig revoke_pkgconfig_static cmake/revoke_shared cmake/revoke_static; do
+  for prog in revoke_pkgconfig revoke_pkgconfig_static cmake/revoke_shared cmake/revoke_static cmake/revoke_cpp; do
     bin=$VF_TEST_OUT/$prog
     # The shared ones must load the staged library, not a build tree copy.
     # ldd is read whole first: `ldd | grep -q` under pipefail fails at random
@@ -99,4 +102,4 @@ scripts/with-standin -- bash -c '
     echo "  $prog: revoked (exit 0), the second revoke found it gone (exit 3), a 401 exits 1"
   done
 '
-echo "run.sh: the staged install works for pkg-config (shared, static) and CMake (shared, static) consumers"
+echo "run.sh: the staged install works for pkg-config (shared, static) and CMake (shared, static, C++) consumers"

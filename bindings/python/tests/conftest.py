@@ -60,6 +60,10 @@ class StandIn:
     def request_count(self) -> int:
         return self._control("GET", "/_standin/stats")["requests"]
 
+    def connection_count(self) -> int:
+        """Connections accepted since the stand-in started."""
+        return self._control("GET", "/_standin/stats")["connections"]
+
     def reset(self) -> None:
         self._control("POST", "/_standin/reset")
 

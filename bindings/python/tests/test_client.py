@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import os
 import re
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Dict, Type
+from typing import Any, Callable, Dict, List, Tuple, Type
 
 import pytest
 
 import libvoucherify as vf
+from libvoucherify import _capi
 from conftest import APP_ID, BINDING_DIR, REPO_ROOT, SECRET_KEY, StandIn
 
 REVOKE_PATH = "/v1/oauth/token/revoke"
@@ -32,33 +35,107 @@ def headers_of(request: Dict[str, Any]) -> Dict[str, str]:
 
 # ---- the module itself -------------------------------------------------------
 
-def test_every_header_function_is_declared() -> None:
+# The ctypes type each C type of the header must have in _capi.SIGNATURES.
+# Opaque handles travel as c_void_p (see _capi), owned strings out as void**.
+def ctypes_of(c_type: str) -> Any:
+    c_type = " ".join(c_type.replace("*", " * ").split())
+    strings = {
+        "const char *": ctypes.c_char_p,  # borrowed: ctypes copies it into bytes
+        "char *": ctypes.c_void_p,  # owned: the pointer is kept for vf_string_free
+        "char * *": ctypes.POINTER(ctypes.c_void_p),
+        "const char * const *": ctypes.POINTER(ctypes.c_char_p),
+    }
+    if c_type in strings:
+        return strings[c_type]
+    c_type = re.sub(r"\bconst\b ?", "", c_type).strip()
+    handle = r"vf_(config|client|error|token|token_source)"
+    scalars = {
+        "void": None, "bool": ctypes.c_bool, "int": ctypes.c_int, "uint32_t": ctypes.c_uint32,
+        "int64_t": ctypes.c_int64, "size_t": ctypes.c_size_t, "vf_status": ctypes.c_int,
+        "void *": ctypes.c_void_p, "vf_revoke_progress": _capi.RevokeProgress,
+    }
+    if c_type in scalars:
+        return scalars[c_type]
+    if re.fullmatch(handle + r" \*", c_type):
+        return ctypes.c_void_p
+    if re.fullmatch(handle + r" \* \*", c_type):
+        return ctypes.POINTER(ctypes.c_void_p)
+    if c_type.endswith(" *") and c_type[:-2] in scalars:  # an out-pointer or array of values
+        return ctypes.POINTER(scalars[c_type[:-2]])
+    raise AssertionError(f"no ctypes mapping for the C type {c_type!r}")
+
+
+def header_functions() -> Dict[str, Tuple[str, List[str]]]:
+    """Every function of voucherify.h: name -> (return type, parameter types)."""
     header = (REPO_ROOT / "include" / "voucherify.h").read_text()
-    names = set(re.findall(r"\b(vf_\w+)\(", header))
-    declared = {name for name, _, _ in vf._SIGNATURES}
-    assert names <= declared, f"not declared in the binding: {sorted(names - declared)}"
-    for name in names:
-        assert getattr(vf._api, name).argtypes is not None, name
-    # Functions returning pointers must not keep ctypes' default int.
-    for name in ("vf_version", "vf_status_str", "vf_error_message", "vf_config_new"):
-        assert getattr(vf._api, name).restype is not vf.ctypes.c_int, name
+    header = re.sub(r"/\*.*?\*/|//[^\n]*", "", header, flags=re.S)
+    header = re.sub(r"^#.*$", "", header, flags=re.M)
+    functions = {}
+    for ret, name, params in re.findall(r"([\w\s\*]+?)\b(vf_\w+)\(([^)]*)\);", header):
+        ret = re.sub(r"\b[A-Z][A-Z0-9_]*\b", "", ret)  # attribute macros (VF_NODISCARD ...)
+        types = [] if params.strip() in ("", "void") else [
+            re.sub(r"\s*\b\w+$", "", p.strip()) for p in params.split(",")  # drop the name
+        ]
+        functions[name] = (ret.strip(), types)
+    return functions
 
 
-def test_only_in_memory_accessors_hold_the_gil() -> None:
+def test_header_and_ctypes_table_agree() -> None:
+    functions = header_functions()
+    assert len(functions) > 50  # the parser found the header's functions
+    declared = {name: (restype, argtypes) for name, restype, argtypes in _capi.SIGNATURES}
+    assert set(functions) == set(declared), (
+        f"only in the header: {sorted(set(functions) - set(declared))}, "
+        f"only in the binding: {sorted(set(declared) - set(functions))}"
+    )
+    for name, (ret, params) in functions.items():
+        restype, argtypes = declared[name]
+        assert restype == ctypes_of(ret), f"{name} returns {ret}, declared {restype}"
+        assert len(argtypes) == len(params), f"{name} takes {len(params)} arguments, declared {len(argtypes)}"
+        for i, (c_type, declared_type) in enumerate(zip(params, argtypes)):
+            assert declared_type == ctypes_of(c_type), f"{name} argument {i + 1}: {c_type}, declared {declared_type}"
+        func = getattr(_capi.api, name)
+        assert (func.restype, func.argtypes) == (restype, argtypes), name
+
+
+def test_the_progress_callback_type_matches_its_typedef() -> None:
+    header = (REPO_ROOT / "include" / "voucherify.h").read_text()
+    typedef = re.search(r"typedef (\w+) \(\*vf_revoke_progress\)\(([^)]*)\);", header)
+    assert typedef, "no vf_revoke_progress typedef in the header"
+    params = [re.sub(r"\s*\b\w+$", "", p.strip()) for p in typedef.group(2).split(",")]
+    callback = _capi.RevokeProgress
+    assert callback._restype_ == ctypes_of(typedef.group(1))
+    assert list(callback._argtypes_) == [ctypes_of(p) for p in params]
+
+
+def test_the_table_check_catches_a_wrong_type() -> None:
+    # The comparison above really compares types: a const char* is not an int.
+    assert ctypes_of("const char *") is not ctypes_of("int")
+    assert ctypes_of("vf_error **") == ctypes.POINTER(ctypes.c_void_p)
+    assert ctypes_of("int64_t *") == ctypes.POINTER(ctypes.c_int64)
+    assert ctypes_of("const char *const *") == ctypes.POINTER(ctypes.c_char_p)
+    assert ctypes_of("vf_status *") == ctypes.POINTER(ctypes.c_int)
+    assert ctypes_of("uint32_t") != ctypes_of("int64_t")
+
+
+def test_only_in_memory_accessors_and_environment_readers_hold_the_gil() -> None:
     # Anything that may send a request or wait must release the GIL, or every
-    # other thread stops while it runs; only reading or freeing a vf_error or
-    # vf_token (and static strings) keeps it, to save the release/re-take.
+    # other thread stops while it runs; reading or freeing a vf_error or
+    # vf_token (and static strings) keeps it, to save the release/re-take,
+    # and so do the two functions that read the process environment, so that
+    # another thread's os.environ[...] = ... cannot rewrite it under them.
     def holds_gil(name: str) -> bool:
-        return bool(getattr(vf._api, name)._flags_ & vf.ctypes._FUNCFLAG_PYTHONAPI)
+        return bool(getattr(_capi.api, name)._flags_ & ctypes._FUNCFLAG_PYTHONAPI)  # type: ignore[attr-defined]
 
-    holding = {name for name, _, _ in vf._SIGNATURES if holds_gil(name)}
+    holding = {name for name, _, _ in _capi.SIGNATURES if holds_gil(name)}
     accessors = {
-        name for name, _, _ in vf._SIGNATURES
+        name for name, _, _ in _capi.SIGNATURES
         if name.startswith(("vf_error_", "vf_token_")) and not name.startswith("vf_token_source_")
     }
-    assert holding == accessors | {"vf_version", "vf_status_str", "vf_string_free"}
+    assert holding == accessors | {"vf_version", "vf_status_str", "vf_string_free",
+                                   "vf_config_load_env", "vf_client_new"}
     for name in ("vf_revoke_token", "vf_revoke_tokens", "vf_generate_token", "vf_client_free",
-                 "vf_token_source_free", "vf_token_source_access_token", "vf_client_new"):
+                 "vf_token_source_free", "vf_token_source_access_token"):
         assert not holds_gil(name), name
 
 
@@ -70,11 +147,39 @@ def test_version_matches_header() -> None:
 def test_load_errors_name_what_was_tried(tmp_path: "os.PathLike[str]") -> None:
     env = dict(os.environ, LIBVOUCHERIFY_PATH=str(tmp_path) + "/missing.so")
     done = subprocess.run(
-        [sys.executable, "-c", "import libvoucherify"],
+        [sys.executable, "-c", "import libvoucherify; libvoucherify.version()"],
         cwd=BINDING_DIR, env=env, capture_output=True, text=True, timeout=30,
     )
     assert done.returncode != 0
     assert "ImportError" in done.stderr and "missing.so" in done.stderr
+
+
+def test_what_needs_no_library_works_without_one(tmp_path: "os.PathLike[str]") -> None:
+    # The library is loaded at first use: importing, the version and --help
+    # need none; the first call that does raises the loader's ImportError,
+    # and so does the next one (nothing half-loaded is left behind).
+    env = dict(os.environ, LIBVOUCHERIFY_PATH=str(tmp_path) + "/nowhere.so")
+    code = (
+        "import libvoucherify as v, libvoucherify.aio\n"
+        "print(v.__version__, v.Status.TIMEOUT.name, v.TlsRoots.MOZILLA.value)\n"
+        "for call in (lambda: v.Client('app', 'secret'), v.version, v.library_path,\n"
+        "             lambda: v.status_name(11)):\n"
+        "    for _ in range(2):\n"
+        "        try:\n"
+        "            call()\n"
+        "        except ImportError as e:\n"
+        "            print('ImportError:', str(e).splitlines()[0])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], cwd=BINDING_DIR, env=env,
+                          capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    lines = done.stdout.splitlines()
+    assert lines[0] == f"{vf.__version__} TIMEOUT 1"
+    assert len(lines) == 9 and all("cannot load LIBVOUCHERIFY_PATH=" in line and "nowhere.so" in line
+                                   for line in lines[1:]), lines
+    helped = subprocess.run([sys.executable, "-m", "libvoucherify", "--help"], cwd=BINDING_DIR, env=env,
+                            capture_output=True, text=True, timeout=30)
+    assert helped.returncode == 0 and "usage:" in helped.stdout, helped.stderr
 
 
 def test_loads_repo_build_without_override() -> None:
@@ -87,10 +192,13 @@ def test_loads_repo_build_without_override() -> None:
 
 
 def test_status_enum_mirrors_library() -> None:
-    assert [s.value for s in vf.Status] == list(range(16))
+    header = (REPO_ROOT / "include" / "voucherify.h").read_text()
+    in_header = {name: int(value) for name, value in re.findall(r"\bVF_STATUS_(\w+) = (\d+),", header)}
+    assert {s.name: s.value for s in vf.Status} == in_header
+    assert [s.value for s in vf.Status] == list(range(len(in_header)))
     for status in vf.Status:
         assert vf.status_name(status) == f"VF_STATUS_{status.name}"
-    assert vf.status_name(16) == "VF_STATUS_UNKNOWN"
+    assert vf.status_name(len(in_header)) == "VF_STATUS_UNKNOWN"
     assert vf.status_name(-1) == "VF_STATUS_UNKNOWN"
     assert vf.status_name(2**40) == "VF_STATUS_UNKNOWN"
     assert set(vf.ERRORS_BY_STATUS) == set(vf.Status) - {vf.Status.OK}
@@ -167,11 +275,15 @@ def test_fault_status(standin: StandIn, code: int, cls: Type[vf.VoucherifyError]
 
 
 def test_fault_status_404(client: vf.Client) -> None:
-    # The library reports revoke's 404 without reading its body (the live API
-    # sends none), so key and request_id stay None even when a body exists.
+    # The library reads revoke's 404 body when there is one (the live API
+    # may send none): its fields come through, as the C test asserts too.
     with pytest.raises(vf.TokenNotFoundError) as info:
         client.revoke("fault-status-404")
-    assert info.value.http_status == 404
+    e = info.value
+    assert e.http_status == 404
+    assert e.key == "not_found"
+    assert e.details == "Fault requested by the test."
+    assert e.request_id is not None and e.request_id.startswith("v-")
 
 
 def test_string_code_is_parsed_leniently(standin: StandIn) -> None:
@@ -362,10 +474,39 @@ def test_with_closes_and_use_after_close_raises(standin: StandIn) -> None:
     gc.collect()
 
 
-def test_forgotten_client_is_freed_by_gc(standin: StandIn) -> None:
-    for _ in range(20):
-        make_client(standin)
+class KeepAliveServer:
+    """A loopback HTTP server that answers 404 on a kept-alive connection and
+    reports when the client closes it."""
+
+    def __init__(self) -> None:
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
+        self.closed_by_client = threading.Event()
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        conn, _ = self.sock.accept()
+        with conn:
+            request = b""
+            while b"\r\n\r\n" not in request or not request.endswith(b"never-issued"):
+                request += conn.recv(4096)
+            conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
+            while conn.recv(4096):
+                pass
+        self.closed_by_client.set()
+
+
+def test_forgotten_client_is_freed_by_gc() -> None:
+    # Freeing the client drops its pooled connection: the server sees it close.
+    server = KeepAliveServer()
+    client = vf.Client(APP_ID, SECRET_KEY, base_url=server.url, allow_insecure_http=True, timeout_ms=5000)
+    with pytest.raises(vf.TokenNotFoundError):
+        client.revoke("never-issued")
+    assert not server.closed_by_client.wait(0.3)  # kept alive while the client lives
+    client.cycle = client  # type: ignore[attr-defined]  # only the cycle collector frees it
+    del client
     gc.collect()
+    assert server.closed_by_client.wait(5), "the forgotten client's connection stayed open"
 
 
 def test_client_alive_at_interpreter_exit() -> None:
@@ -398,6 +539,52 @@ def test_close_waits_for_calls_in_progress(standin: StandIn) -> None:
             with pytest.raises(vf.RequestTimeoutError):
                 call.result()
     assert client.closed
+
+
+def interrupt_at(opcode: int, call: Callable[[], object]) -> bool:
+    """Runs ``call`` raising KeyboardInterrupt before its ``opcode``-th bytecode
+    inside the package (as Ctrl-C would land); True if it was interrupted."""
+    package_dir = os.path.dirname(vf.__file__) + os.sep
+    seen = 0
+
+    def tracer(frame: Any, event: str, arg: object) -> Any:
+        nonlocal seen
+        if not frame.f_code.co_filename.startswith(package_dir):
+            return None
+        frame.f_trace_opcodes = True
+        if event == "opcode":
+            seen += 1
+            if seen == opcode + 1:  # one interrupt, as one Ctrl-C
+                raise KeyboardInterrupt
+        return tracer
+
+    sys.settrace(tracer)
+    try:
+        call()
+    except KeyboardInterrupt:
+        return True
+    except vf.VoucherifyError:
+        pass
+    finally:
+        sys.settrace(None)
+    return False
+
+
+def test_an_interrupt_anywhere_in_a_call_leaves_close_working(standin: StandIn) -> None:
+    # A call is counted while it runs so that close() waits for it; an
+    # exception landing just after the count went up must not leave it up,
+    # or close() waits forever. Tried at every bytecode of the binding that
+    # a revoke runs, in turn (a 404: the error path included).
+    for opcode in range(10_000):
+        client = make_client(standin)
+        interrupted = interrupt_at(opcode, lambda: client.revoke("never-issued"))
+        closer = threading.Thread(target=client.close, daemon=True)
+        closer.start()
+        closer.join(timeout=5)
+        assert not closer.is_alive(), f"close() hangs after an interrupt at bytecode {opcode}"
+        if not interrupted:
+            break
+    assert 50 < opcode < 10_000, opcode  # the whole call was covered, and it ended
 
 
 # ---- configuration from the environment ---------------------------------------------

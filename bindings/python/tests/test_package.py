@@ -13,6 +13,7 @@ from typing import Dict, Optional
 import pytest
 
 import libvoucherify as vf
+from libvoucherify import _loader
 from conftest import BINDING_DIR, REPO_ROOT
 
 
@@ -46,8 +47,8 @@ def test_abi_is_the_sonames() -> None:
     build_rs = (REPO_ROOT / "build.rs").read_text()
     abi = re.search(r"^const ABI_VERSION: u32 = (\d+);", build_rs, re.M)
     assert abi, "no ABI_VERSION in build.rs"
-    assert vf._ABI == int(abi.group(1))
-    assert vf._SONAME == f"libvoucherify.so.{vf._ABI}"
+    assert _loader.ABI == int(abi.group(1))
+    assert _loader.SONAME == f"libvoucherify.so.{_loader.ABI}"
 
 
 def test_package_metadata() -> None:
@@ -64,18 +65,18 @@ def test_package_metadata() -> None:
      ("2.0.0-rc.1", (2,)), ("0.1.0+build.5", (0, 1))],
 )
 def test_compat_key(version: str, key: tuple) -> None:
-    assert vf._compat_key(version) == key
+    assert _loader.compat_key(version) == key
 
 
 @pytest.mark.parametrize("version", ["", "0.1", "x.y.z", "0.1.0.0x", "1.-2.0", "٣.1.0"])
 def test_compat_key_refuses_garbage(version: str) -> None:
     with pytest.raises(ValueError):
-        vf._compat_key(version)
+        _loader.compat_key(version)
 
 
 @pytest.mark.parametrize("found", ["0.1.0", "0.1.9", "0.1.0-beta"])
 def test_check_abi_accepts_compatible(found: str) -> None:
-    vf._check_abi(found, "/opt/x/libvoucherify.so.0", expected="0.1.0")
+    _loader.check_abi(found, "/opt/x/libvoucherify.so.0", expected="0.1.0")
 
 
 @pytest.mark.parametrize(
@@ -84,7 +85,7 @@ def test_check_abi_accepts_compatible(found: str) -> None:
 )
 def test_check_abi_refuses_incompatible(found: str, expected: str) -> None:
     with pytest.raises(ImportError) as caught:
-        vf._check_abi(found, "/opt/x/libvoucherify.so.0", expected=expected)
+        _loader.check_abi(found, "/opt/x/libvoucherify.so.0", expected=expected)
     message = str(caught.value)
     # Names the file, the library's version and the binding's.
     assert "/opt/x/libvoucherify.so.0" in message
@@ -93,20 +94,20 @@ def test_check_abi_refuses_incompatible(found: str, expected: str) -> None:
 
 
 def test_check_abi_after_1_0_needs_only_the_major() -> None:
-    vf._check_abi("1.9.3", "/lib", expected="1.0.0")
-    vf._check_abi("1.0.0", "/lib", expected="1.7.0")
+    _loader.check_abi("1.9.3", "/lib", expected="1.0.0")
+    _loader.check_abi("1.0.0", "/lib", expected="1.7.0")
 
 
 @pytest.mark.parametrize("found", [None, "", "banana", "0.1"])
 def test_check_abi_refuses_unreadable(found: Optional[str]) -> None:
     with pytest.raises(ImportError, match=r"/lib/x\.so is version unreadable"):
-        vf._check_abi(found, "/lib/x.so", expected="0.1.0")
+        _loader.check_abi(found, "/lib/x.so", expected="0.1.0")
 
 
 def test_check_abi_defaults_to_the_binding_version() -> None:
-    vf._check_abi(vf.__version__, "/lib")
+    _loader.check_abi(vf.__version__, "/lib")
     with pytest.raises(ImportError, match=re.escape(f"libvoucherify {vf.__version__}")):
-        vf._check_abi("99.0.0", "/lib")
+        _loader.check_abi("99.0.0", "/lib")
 
 
 def test_library_path_is_the_loaded_file() -> None:
@@ -158,24 +159,25 @@ def fake_library(tmp_path: Path, version: Optional[str], name: str = "libfake.so
 
 def test_import_refuses_an_incompatible_library(tmp_path: Path) -> None:
     fake = fake_library(tmp_path, "0.2.0")
-    done = run_python("import libvoucherify", BINDING_DIR, clean_env(LIBVOUCHERIFY_PATH=str(fake)))
+    done = run_python("import libvoucherify; libvoucherify.version()", BINDING_DIR,
+                      clean_env(LIBVOUCHERIFY_PATH=str(fake)))
     assert done.returncode != 0
     assert "ImportError" in done.stderr
     assert f"{fake} is version '0.2.0'" in done.stderr
-    assert f"libvoucherify {vf.__version__}, ABI {vf._ABI}" in done.stderr
+    assert f"libvoucherify {vf.__version__}, ABI {_loader.ABI}" in done.stderr
 
 
 def test_import_refuses_a_library_that_is_not_libvoucherify(tmp_path: Path) -> None:
     fake = fake_library(tmp_path, None)
-    done = run_python("import libvoucherify", BINDING_DIR, clean_env(LIBVOUCHERIFY_PATH=str(fake)))
+    done = run_python("import libvoucherify; libvoucherify.Client('a', 'b')", BINDING_DIR,
+                      clean_env(LIBVOUCHERIFY_PATH=str(fake)))
     assert done.returncode != 0
     assert "ImportError" in done.stderr and "not libvoucherify" in done.stderr
 
 
 def test_library_shipped_in_the_package_comes_first(tmp_path: Path) -> None:
     site = package_copy(tmp_path)
-    (site / "libvoucherify" / "_lib").mkdir()
-    (site / "libvoucherify" / "_lib" / vf._SONAME).symlink_to(real_library())
+    (site / "libvoucherify" / _loader.SONAME).symlink_to(real_library())
     done = run_python("import libvoucherify as v; print(v.library_path())", site, clean_env())
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(real_library())
@@ -185,7 +187,7 @@ def test_installed_copy_finds_the_library_by_soname(tmp_path: Path) -> None:
     site = package_copy(tmp_path)
     libdir = tmp_path / "lib"
     libdir.mkdir()
-    (libdir / vf._SONAME).symlink_to(real_library())
+    (libdir / _loader.SONAME).symlink_to(real_library())
     done = run_python("import libvoucherify as v; print(v.library_path())", site,
                       clean_env(LD_LIBRARY_PATH=str(libdir)))
     assert done.returncode == 0, done.stderr
@@ -194,19 +196,18 @@ def test_installed_copy_finds_the_library_by_soname(tmp_path: Path) -> None:
 
 def test_an_incompatible_library_does_not_hide_a_compatible_one(tmp_path: Path) -> None:
     site = package_copy(tmp_path)
-    (site / "libvoucherify" / "_lib").mkdir()
-    fake_library(site / "libvoucherify" / "_lib", "0.99.0", name=vf._SONAME)
+    fake_library(site / "libvoucherify", "0.99.0", name=_loader.SONAME)
     libdir = tmp_path / "lib"
     libdir.mkdir()
-    (libdir / vf._SONAME).symlink_to(real_library())
+    (libdir / _loader.SONAME).symlink_to(real_library())
     done = run_python("import libvoucherify as v; print(v.library_path())", site,
                       clean_env(LD_LIBRARY_PATH=str(libdir)))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(real_library())
     # Alone, the incompatible one is refused, and named.
-    done = run_python("import libvoucherify", site, clean_env())
+    done = run_python("import libvoucherify; libvoucherify.version()", site, clean_env())
     assert done.returncode != 0
-    assert "is version '0.99.0'" in done.stderr and "_lib/" + vf._SONAME in done.stderr
+    assert "is version '0.99.0'" in done.stderr and "libvoucherify/" + _loader.SONAME in done.stderr
 
 
 def test_main_module(tmp_path: Path) -> None:

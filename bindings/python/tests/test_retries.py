@@ -133,6 +133,7 @@ def test_refused_headers(headers: Dict[str, str]) -> None:
     "url",
     [
         f"ftp://user:{PROXY_PASSWORD}@proxy.example:3128",
+        f"socks5://user:{PROXY_PASSWORD}@127.0.0.1:1080",
         f"http://user:{PROXY_PASSWORD}@",
         f"not a url {PROXY_PASSWORD}",
     ],
@@ -146,7 +147,7 @@ def test_invalid_proxy_hides_password(url: str) -> None:
 
 def test_unreachable_proxy_hides_password(standin: StandIn) -> None:
     proxy = f"http://user:{PROXY_PASSWORD}@127.0.0.1:{closed_port()}"
-    with make_client(standin, proxy=proxy, max_attempts=1) as client:
+    with make_client(standin, proxy=proxy, max_attempts=1, allow_insecure_http=True) as client:
         assert PROXY_PASSWORD not in repr(client)
         with pytest.raises(vf.ConnectionFailedError) as info:
             client.revoke("some-token")
@@ -185,13 +186,22 @@ def connect_proxy() -> Iterator[List[Any]]:
 
 def test_requests_go_through_the_proxy(standin: StandIn, connect_proxy: List[Any]) -> None:
     proxy = f"http://user:{PROXY_PASSWORD}@127.0.0.1:{connect_proxy[0]}"
-    with make_client(standin, proxy=proxy) as client:
+    with make_client(standin, proxy=proxy, allow_insecure_http=True) as client:
         client.revoke(standin.mint())
     head = connect_proxy[1].decode()
     assert head.startswith("CONNECT 127.0.0.1:")
     credentials = base64.b64encode(f"user:{PROXY_PASSWORD}".encode()).decode()
     assert f"proxy-authorization: basic {credentials}".lower() in head.lower()
     assert standin.count(REVOKE) == 1
+
+
+def test_plain_http_through_a_proxy_needs_the_explicit_allow(standin: StandIn) -> None:
+    # Even to loopback: through a proxy the secret key would cross the network in clear.
+    proxy = f"http://user:{PROXY_PASSWORD}@127.0.0.1:{closed_port()}"
+    with pytest.raises(vf.InvalidArgumentError, match="through a proxy") as info:
+        make_client(standin, proxy=proxy)
+    assert PROXY_PASSWORD not in str(info.value)
+    assert standin.requests() == []
 
 
 def test_proxy_and_proxy_from_env_are_exclusive() -> None:
@@ -203,10 +213,22 @@ def test_proxy_from_env(standin: StandIn, monkeypatch: pytest.MonkeyPatch) -> No
     for name in ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "NO_PROXY"):
         for variant in (name, name.lower()):
             monkeypatch.delenv(variant, raising=False)
-    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{closed_port()}")
+    dead_proxy = f"http://127.0.0.1:{closed_port()}"
+    # HTTP_PROXY in capitals is never read ("httpoxy"): the call goes direct.
+    monkeypatch.setenv("HTTP_PROXY", dead_proxy)
     with make_client(standin, proxy_from_env=True, max_attempts=1) as client:
+        with pytest.raises(vf.TokenNotFoundError):
+            client.revoke("some-token")
+    monkeypatch.setenv("http_proxy", dead_proxy)
+    with pytest.raises(vf.InvalidArgumentError, match="through a proxy"):
+        make_client(standin, proxy_from_env=True, max_attempts=1)
+    with make_client(standin, proxy_from_env=True, max_attempts=1, allow_insecure_http=True) as client:
         with pytest.raises(vf.ConnectionFailedError):
             client.revoke("some-token")
+    monkeypatch.setenv("ALL_PROXY", "socks5://127.0.0.1:1080")
+    monkeypatch.delenv("http_proxy")
+    with pytest.raises(vf.InvalidArgumentError, match="ALL_PROXY"):
+        make_client(standin, proxy_from_env=True, allow_insecure_http=True)
 
 
 # ---- TLS roots and CA file ---------------------------------------------------------------

@@ -10,6 +10,7 @@
 
 mod faults;
 mod oauth;
+mod protected;
 mod proxy;
 mod server;
 mod state;

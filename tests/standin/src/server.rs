@@ -259,6 +259,10 @@ fn router(shared: Arc<Shared>) -> Router {
             "/_standin/behaviour",
             get(control_behaviour).post(control_set_behaviour),
         )
+        .route(
+            "/v1/protected",
+            get(crate::protected::handle).post(crate::protected::handle),
+        )
         // Everything else, including unknown paths and methods under /v1/.
         .fallback(oauth::handle)
         .with_state(shared)
