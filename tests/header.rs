@@ -91,6 +91,12 @@ fn the_conventions_name_every_free_function_and_object_type() {
         .filter_map(|l| l.strip_prefix("typedef struct "))
         .filter_map(|l| l.split(' ').next())
         .map(str::to_owned)
+        .filter(|name| name != "{")
+        // A struct with fields is `typedef struct {` ... `} name;`.
+        .chain(declarations.split("typedef struct {").skip(1).filter_map(|rest| {
+            let name = rest.split("\n} ").nth(1)?.split(';').next()?;
+            Some(name.to_owned())
+        }))
         .collect();
     assert!(frees.len() >= 6 && objects.len() >= 5, "{frees:?} {objects:?}");
     for name in frees.iter().chain(&objects) {
