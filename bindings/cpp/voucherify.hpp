@@ -179,6 +179,23 @@ inline std::string take_string(char *s) {
 }
 }  // namespace detail
 
+/// Receives the library's log records (vf_config_set_log_callback): a
+/// level (VF_LOG_LEVEL_ERROR .. VF_LOG_LEVEL_TRACE) and one line of text,
+/// which never holds a secret. Called from the library's threads, several
+/// at once: it must be thread-safe, quick, and must not call back into the
+/// client it reports on. An exception it throws is dropped.
+typedef std::function<void(vf_log_level, const std::string &)> LogFunction;
+
+namespace detail {
+inline void log_to_function(void *user_data, int level, const char *message) {
+    try {
+        (*static_cast<LogFunction *>(user_data))(static_cast<vf_log_level>(level), message ? message : "");
+    } catch (...) {
+        // Nothing may unwind into the library's threads.
+    }
+}
+}  // namespace detail
+
 /// Which certificates a TLS server must chain to (VF_TLS_ROOTS_SYSTEM, the
 /// default, or VF_TLS_ROOTS_MOZILLA, built into the library).
 typedef vf_tls_roots TlsRoots;
@@ -231,7 +248,22 @@ public:
         return set(vf_config_add_header, detail::c_string(name, "header name"), detail::c_string(value, "header value"));
     }
 
+    /// Sends the records at `min_level` and above to `log`; an empty
+    /// function removes it. Clients built from this config (and their
+    /// token sources) keep the function alive.
+    Config &log(LogFunction log, vf_log_level min_level = VF_LOG_LEVEL_WARN) {
+        std::shared_ptr<LogFunction> kept;
+        if (log)
+            kept = std::make_shared<LogFunction>(std::move(log));
+        vf_log_callback callback = kept ? &detail::log_to_function : nullptr;
+        set(vf_config_set_log_callback, callback, static_cast<void *>(kept.get()), static_cast<int>(min_level));
+        log_ = kept;
+        return *this;
+    }
+
     vf_config *get() const noexcept { return p_.get(); }
+    /// The log function set with log(), shared with the clients built.
+    std::shared_ptr<LogFunction> log_function() const { return log_; }
 
 private:
     template <typename... Params, typename... Args>
@@ -239,6 +271,7 @@ private:
         detail::call(setter, p_.get(), args...);
         return *this;
     }
+    std::shared_ptr<LogFunction> log_;
     std::unique_ptr<vf_config, detail::Deleter<vf_config, vf_config_free> > p_;
 };
 
@@ -301,7 +334,7 @@ typedef vf_counters Counters;
 class Client {
 public:
     /// Copies what it needs from `config`, which may be dropped afterwards.
-    explicit Client(const Config &config) {
+    explicit Client(const Config &config) : log_(config.log_function()) {
         vf_client *client = nullptr;
         detail::call(vf_client_new, config.get(), &client);
         p_.reset(client);
@@ -413,6 +446,8 @@ public:
     }
 
     vf_client *get() const noexcept { return p_.get(); }
+    /// The log function this client reports to, if any.
+    std::shared_ptr<LogFunction> log_function() const { return log_; }
 
 private:
     // What the C progress callback needs. An exception must not cross the
@@ -436,6 +471,8 @@ private:
             }
         }
     };
+    // Declared first, destroyed last: it outlives the client using it.
+    std::shared_ptr<LogFunction> log_;
     std::unique_ptr<vf_client, detail::Deleter<vf_client, vf_client_free> > p_;
 };
 
@@ -447,7 +484,7 @@ class TokenSource {
 public:
     /// Mints nothing yet. The source keeps the client's pool alive, so the
     /// Client may be destroyed first.
-    explicit TokenSource(const Client &client, const std::string &scope = "api") {
+    explicit TokenSource(const Client &client, const std::string &scope = "api") : log_(client.log_function()) {
         vf_token_source *source = nullptr;
         detail::call(vf_token_source_new, client.get(), detail::c_string(scope, "scope"), &source);
         p_.reset(source);
@@ -493,6 +530,8 @@ public:
     vf_token_source *get() const noexcept { return p_.get(); }
 
 private:
+    // Outlives the source, which may log until it is freed (its revoke).
+    std::shared_ptr<LogFunction> log_;
     std::unique_ptr<vf_token_source, detail::Deleter<vf_token_source, vf_token_source_free> > p_;
 };
 
