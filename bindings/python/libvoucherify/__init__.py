@@ -24,7 +24,7 @@ the repository's own build when this is a checkout (``target/debug`` then
 The library is loaded at first use, not at import (``__version__`` and
 ``python -m libvoucherify --help`` need none); a library that cannot be
 found raises ImportError then, naming what was tried. The loaded library's
-``vf_version()`` must be compatible with this binding: same major version
+version (``vf_version_number()``) must be compatible with this binding: same major version
 (for 0.x: same major.minor, since pre-1.0 minor releases may break the
 ABI). Otherwise ImportError says which file was loaded and both versions.
 :func:`library_path` tells which file was loaded.

@@ -33,6 +33,7 @@ RevokeProgress = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t
 # returns must be declared: the default int restype truncates them.
 SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
     ("vf_version", c_str, []),
+    ("vf_version_number", ctypes.c_uint32, []),
     ("vf_status_str", c_str, [ctypes.c_int]),
     ("vf_error_status", c_status, [Handle]),
     ("vf_error_message", c_str, [Handle]),
@@ -136,7 +137,7 @@ HOLD_GIL = {
     name
     for name, _, _ in SIGNATURES
     if name.startswith(("vf_error_", "vf_token_")) and not name.startswith("vf_token_source_")
-} | {"vf_version", "vf_status_str", "vf_string_free", "vf_config_load_env", "vf_client_new"}
+} | {"vf_version", "vf_version_number", "vf_status_str", "vf_string_free", "vf_config_load_env", "vf_client_new"}
 
 
 class _Api:

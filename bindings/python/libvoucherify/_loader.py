@@ -48,6 +48,7 @@ def compat_key(version: str) -> Tuple[int, ...]:
 def check_abi(found: Optional[str], path: str, expected: Optional[str] = None) -> None:
     """Raises ImportError unless library version ``found`` suits this binding.
 
+    ``found`` is the library's version as text (from vf_version_number());
     ``path`` is the loaded file, named in the message; ``expected`` defaults
     to this binding's version.
     """
@@ -56,7 +57,7 @@ def check_abi(found: Optional[str], path: str, expected: Optional[str] = None) -
     need = ".".join(map(str, want)) + (".x" if len(want) == 2 else ".x.y")
     try:
         if found is None:
-            raise ValueError("vf_version() returned NULL")
+            raise ValueError("no version")
         ok = compat_key(found) == want
         shown = repr(found)
     except ValueError as e:
@@ -69,7 +70,7 @@ def check_abi(found: Optional[str], path: str, expected: Optional[str] = None) -
         )
 
 
-def loaded_file(lib: ctypes.CDLL, symbol: str = "vf_version") -> str:
+def loaded_file(lib: ctypes.CDLL, symbol: str) -> str:
     """The file a library was loaded from (dladdr), or the name it was opened by."""
 
     class _DlInfo(ctypes.Structure):
@@ -94,21 +95,26 @@ def loaded_file(lib: ctypes.CDLL, symbol: str = "vf_version") -> str:
     return name
 
 
+def version_from_number(number: int) -> str:
+    """MAJOR.MINOR.PATCH from vf_version_number()'s major * 10000 + minor * 100 + patch."""
+    return f"{number // 10000}.{number // 100 % 100}.{number % 100}"
+
+
 def _open_checked(candidate: str) -> Tuple[ctypes.CDLL, str]:
     """Opens one candidate and checks its version; OSError if it cannot be
     opened, ImportError if it is not a compatible libvoucherify."""
     lib = ctypes.CDLL(candidate)
     try:
-        get_version = lib.vf_version
+        get_number = lib.vf_version_number
     except AttributeError:
         raise ImportError(
-            f"libvoucherify: {candidate} has no vf_version(): not libvoucherify"
+            f"libvoucherify: {candidate} has no vf_version_number(): not libvoucherify "
+            f"{VERSION} or a compatible later version"
         ) from None
-    get_version.restype = ctypes.c_char_p
-    get_version.argtypes = []
-    path = loaded_file(lib)
-    raw = get_version()
-    check_abi(None if raw is None else raw.decode("ascii", "replace"), path)
+    get_number.restype = ctypes.c_uint32
+    get_number.argtypes = []
+    path = loaded_file(lib, "vf_version_number")
+    check_abi(version_from_number(get_number()), path)
     return lib, path
 
 

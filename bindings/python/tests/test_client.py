@@ -132,7 +132,7 @@ def test_only_in_memory_accessors_and_environment_readers_hold_the_gil() -> None
         name for name, _, _ in _capi.SIGNATURES
         if name.startswith(("vf_error_", "vf_token_")) and not name.startswith("vf_token_source_")
     }
-    assert holding == accessors | {"vf_version", "vf_status_str", "vf_string_free",
+    assert holding == accessors | {"vf_version", "vf_version_number", "vf_status_str", "vf_string_free",
                                    "vf_config_load_env", "vf_client_new"}
     for name in ("vf_revoke_token", "vf_revoke_tokens", "vf_generate_token", "vf_client_free",
                  "vf_token_source_free", "vf_token_source_access_token"):

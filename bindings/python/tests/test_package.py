@@ -13,7 +13,7 @@ from typing import Dict, Optional
 import pytest
 
 import libvoucherify as vf
-from libvoucherify import _loader
+from libvoucherify import _capi, _loader
 from conftest import BINDING_DIR, REPO_ROOT
 
 
@@ -144,17 +144,43 @@ def package_copy(tmp_path: Path) -> Path:
     return dest
 
 
-def fake_library(tmp_path: Path, version: Optional[str], name: str = "libfake.so") -> Path:
-    """A shared library whose vf_version() returns ``version`` (none if None)."""
+def fake_library(tmp_path: Path, version: Optional[str], name: str = "libfake.so",
+                 version_text: Optional[str] = None) -> Path:
+    """A shared library whose vf_version_number() says ``version`` and
+    vf_version() ``version_text`` (default the same); neither if None."""
     cc = shutil.which("cc") or shutil.which("gcc")
     if not cc:
         pytest.skip("no C compiler for the fake library")
     source = tmp_path / (name + ".c")
-    body = f'const char *vf_version(void) {{ return "{version}"; }}\n' if version else "int vf_other(void) { return 0; }\n"
+    if version:
+        major, minor, patch = (int(part) for part in version.split("."))
+        body = (f'const char *vf_version(void) {{ return "{version_text or version}"; }}\n'
+                f"unsigned vf_version_number(void) {{ return {major * 10000 + minor * 100 + patch}; }}\n")
+    else:
+        body = "int vf_other(void) { return 0; }\n"
     source.write_text(body)
     out = tmp_path / name
     subprocess.run([cc, "-shared", "-fPIC", "-o", str(out), str(source)], check=True)
     return out
+
+
+def test_the_version_check_reads_the_number(tmp_path: Path) -> None:
+    # vf_version() says a compatible version, vf_version_number() does not:
+    # the number decides.
+    fake = fake_library(tmp_path, "0.2.0", version_text=vf.__version__)
+    done = run_python("import libvoucherify; libvoucherify.version()", BINDING_DIR,
+                      clean_env(LIBVOUCHERIFY_PATH=str(fake)))
+    assert done.returncode != 0
+    assert f"{fake} is version '0.2.0'" in done.stderr
+
+
+@pytest.mark.parametrize("number, text", [(100, "0.1.0"), (10203, "1.2.3"), (9999, "0.99.99"), (0, "0.0.0")])
+def test_version_from_number(number: int, text: str) -> None:
+    assert _loader.version_from_number(number) == text
+
+
+def test_the_loaded_library_number_is_its_version() -> None:
+    assert _loader.version_from_number(_capi.api.vf_version_number()) == vf.version()
 
 
 def test_import_refuses_an_incompatible_library(tmp_path: Path) -> None:
