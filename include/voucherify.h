@@ -233,6 +233,36 @@ typedef enum {
 } vf_tls_roots;
 
 /**
+ * How much a log record matters, passed as an `int`. A callback set with
+ * a `min_level` gets the records of that level and the lower numbers.
+ */
+typedef enum {
+  /**
+   * A call failed for good (minting failed, say).
+   */
+  VF_LOG_LEVEL_ERROR = 1,
+  /**
+   * Handled trouble: a retry scheduled, a rate-limit pause, a call
+   * cancelled, a wait that would pass the deadline.
+   */
+  VF_LOG_LEVEL_WARN = 2,
+  /**
+   * Tokens minted.
+   */
+  VF_LOG_LEVEL_INFO = 3,
+  /**
+   * Every request sent (method, path, attempt n of m) and answer
+   * (status, duration, `request_id`); connections opened, and dropped
+   * because the server closed them.
+   */
+  VF_LOG_LEVEL_DEBUG = 4,
+  /**
+   * Connections reused.
+   */
+  VF_LOG_LEVEL_TRACE = 5,
+} vf_log_level;
+
+/**
  * A Voucherify client: credentials, base URL and one pool of kept-alive
  * connections. Created by `vf_client_new()`, freed with `vf_client_free()`.
  *
@@ -325,6 +355,70 @@ typedef int (*vf_revoke_progress)(void *user_data,
                                   size_t index,
                                   vf_status status,
                                   const vf_error *error);
+
+/**
+ * Receives one log record: `message` is one line of UTF-8 without a
+ * trailing newline, valid only during the call; `level` a
+ * `vf_log_level`. It never contains the secret key, an access token or
+ * a proxy's password.
+ */
+typedef void (*vf_log_callback)(void *user_data, int level, const char *message);
+
+/**
+ * What a client has done since it was made: counters that any thread may
+ * read at any time (each value is exact; they are not one instant).
+ *
+ * Set `size` to `sizeof(vf_counters)` before calling
+ * `vf_client_counters()`: later versions of the library append fields,
+ * and fill only the `size` bytes your program knows of.
+ */
+typedef struct {
+  /**
+   * `sizeof(vf_counters)` as your program was compiled; never written.
+   */
+  size_t size;
+  /**
+   * Calls made (revoke, generate, introspect; each token of a bulk revoke).
+   */
+  uint64_t calls;
+  /**
+   * HTTP requests sent, retries included.
+   */
+  uint64_t requests;
+  /**
+   * Requests that were retries.
+   */
+  uint64_t retries;
+  /**
+   * Answers by status class.
+   */
+  uint64_t answers_2xx;
+  uint64_t answers_4xx;
+  uint64_t answers_5xx;
+  /**
+   * Answers with another status (1xx, 3xx).
+   */
+  uint64_t answers_other;
+  /**
+   * Answers 429.
+   */
+  uint64_t rate_limited;
+  /**
+   * Milliseconds spent waiting because the server asked to
+   * (`Retry-After`, the rate-limit reset).
+   */
+  uint64_t paused_ms;
+  /**
+   * Requests that got no usable answer, by kind.
+   */
+  uint64_t timeouts;
+  uint64_t connection_failures;
+  uint64_t tls_failures;
+  /**
+   * Connections opened (TCP, with TLS for https).
+   */
+  uint64_t connections_opened;
+} vf_counters;
 
 #ifdef __cplusplus
 extern "C" {
@@ -939,6 +1033,36 @@ vf_status vf_token_source_refresh_rejected(const vf_token_source *source,
  * (the token is the parent's). NULL is accepted and ignored.
  */
 void vf_token_source_free(vf_token_source *source);
+
+/**
+ * Sends the log records of clients built from `config` to `callback`
+ * with `user_data`, for levels up to `min_level` (a `vf_log_level`:
+ * `VF_LOG_LEVEL_WARN` gets errors and warnings). A NULL `callback`
+ * removes it (the default: no records, and none is ever formatted).
+ * Records at a level not wanted are never formatted either: a callback at
+ * `VF_LOG_LEVEL_WARN` costs nothing on a call that succeeds at once.
+ *
+ * Threads: the callback is called from whichever thread is working for
+ * the client (the caller's, and the worker threads of
+ * `vf_revoke_tokens()`), possibly from several at once: it must be
+ * thread-safe. It must not call back into the client it reports on
+ * (that could wait for itself), must return quickly, and must not free
+ * `user_data` while any client built with it exists. An unknown
+ * `min_level` is `VF_STATUS_INVALID_ARGUMENT`.
+ */
+vf_status vf_config_set_log_callback(vf_config *config,
+                                     vf_log_callback callback,
+                                     void *user_data,
+                                     int min_level,
+                                     vf_error **err_out);
+
+/**
+ * Fills `*counters` with the client's counters, as far as
+ * `counters->size` reaches (see `vf_counters`). Thread-safe, and cheap:
+ * a few atomic reads. `VF_STATUS_INVALID_ARGUMENT` if `counters->size`
+ * is smaller than the `size` field itself.
+ */
+vf_status vf_client_counters(const vf_client *client, vf_counters *counters, vf_error **err_out);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -8,6 +8,7 @@ use std::sync::{Mutex, PoisonError};
 
 use super::config::{invalid, Config};
 use super::error::{Error, RateLimit};
+use super::observe::{Counters, Level};
 use super::status::Status;
 use super::token::{join_scopes, parse_generated, parse_introspection, Introspection, Token};
 use super::transport::{Answer, Endpoint, Transport};
@@ -102,6 +103,11 @@ impl Client {
         self.transport.last_rate_limit()
     }
 
+    /// What this client has done so far; readable from any thread.
+    pub fn counters(&self) -> Counters {
+        self.transport.counters.snapshot()
+    }
+
     /// Mints an access token with these scopes: a list, or space-separated
     /// strings; they are sent space-separated and the server judges them.
     pub fn generate_token<S: AsRef<str>>(&self, scopes: &[S]) -> Result<Token, Error> {
@@ -111,10 +117,22 @@ impl Client {
             &[("grant_type", "client_credentials"), ("scope", &scope)],
             false,
         )?;
-        match answer.status {
+        let minted = match answer.status {
             200 => parse_generated(&answer.body, answer.received_at),
             status => Err(http_error(Status::for_http_status(status), "generate", &answer)),
+        };
+        let log = &self.transport.logger;
+        match &minted {
+            Ok(token) => log.log(
+                Level::Info,
+                format_args!(
+                    "token minted: scope {:?}, expires in {} s",
+                    token.scope, token.expires_in
+                ),
+            ),
+            Err(e) => log.log(Level::Error, format_args!("minting a token failed: {e}")),
         }
+        minted
     }
 
     /// Asks whether a token is active. An unknown, expired or revoked token

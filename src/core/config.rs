@@ -9,6 +9,7 @@ use std::time::Duration;
 use url::{Host, Url};
 
 use super::error::Error;
+use super::observe::Logger;
 use super::status::Status;
 
 /// Default connect timeout.
@@ -100,6 +101,7 @@ pub struct Config {
     pub(crate) tls_roots: TlsRoots,
     pub(crate) ca_file: Option<PathBuf>,
     pub(crate) extra_headers: Vec<(String, String)>,
+    pub(crate) logger: Logger,
 }
 
 impl Default for Config {
@@ -120,6 +122,7 @@ impl Default for Config {
             tls_roots: TlsRoots::System,
             ca_file: None,
             extra_headers: Vec::new(),
+            logger: Logger::default(),
         }
     }
 }
@@ -239,6 +242,15 @@ impl Config {
         if from_env {
             self.proxy = None;
         }
+    }
+
+    /// Where the client's log records go (see [`Logger`]): every request,
+    /// answer, retry, rate-limit pause, connection and token event at or
+    /// above the logger's level. Records are passed from whichever thread
+    /// is working (callers' threads, bulk-revoke workers), never hold a
+    /// secret, and are formatted only when the level is enabled.
+    pub fn set_logger(&mut self, logger: Logger) {
+        self.logger = logger;
     }
 
     pub fn set_tls_roots(&mut self, roots: TlsRoots) {

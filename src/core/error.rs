@@ -135,6 +135,13 @@ impl std::error::Error for Error {}
 /// sequences) and Unicode line separators escaped: a message stays one line,
 /// and a server cannot forge lines or colours in the caller's log. The raw
 /// fields of [`ApiErrorBody`] keep the text as sent.
+/// [`push_one_line`] on its own: what a server said, fit for one log line.
+pub(crate) fn one_line(said: &str) -> String {
+    let mut line = String::with_capacity(said.len());
+    push_one_line(&mut line, said);
+    line
+}
+
 fn push_one_line(message: &mut String, said: &str) {
     for c in said.chars() {
         match c {

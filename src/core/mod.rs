@@ -5,6 +5,7 @@ pub(crate) mod client;
 mod config;
 mod error;
 mod fork_safe;
+mod observe;
 mod proxy;
 mod resolver;
 mod status;
@@ -19,6 +20,7 @@ pub use config::{
     DEFAULT_RETRY_BASE_DELAY, DEFAULT_TIMEOUT, MAX_ATTEMPTS,
 };
 pub use error::{ApiErrorBody, Error, RateLimit};
+pub use observe::{Counters, Level, LogFn, Logger};
 pub use status::Status;
 pub use token::{Introspection, Token};
 pub use token_source::{TokenSource, DEFAULT_REFRESH_MARGIN};

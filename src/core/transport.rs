@@ -16,9 +16,10 @@ use ureq::unversioned::transport::{Connector, DefaultConnector};
 use ureq::{Agent, Proxy};
 
 use super::cancel::Cancel;
-use super::config::{invalid, parse_base_url, BaseUrl, Config, TlsRoots};
-use super::error::{Error, RateLimit};
+use super::config::{invalid, parse_base_url, BaseUrl, Config, Secret, TlsRoots};
+use super::error::{one_line, ApiErrorBody, Error, RateLimit};
 use super::fork_safe::ForkSafe;
+use super::observe::{ClientCounters, Level, Logger, ObservedConnections};
 use super::proxy;
 use super::resolver::CachingResolver;
 use super::status::Status;
@@ -95,6 +96,10 @@ pub(crate) struct Transport {
     last_rate_limit: LastRateLimit,
     /// Ends retry waits at once; see [`Transport::post_form`].
     pub cancel: Cancel,
+    pub logger: Logger,
+    pub counters: Arc<ClientCounters>,
+    /// Taken out of error answers that echo it (see [`redacted`]).
+    secret_key: Secret,
 }
 
 impl Transport {
@@ -150,13 +155,13 @@ impl Transport {
             .user_agent(user_agent.as_str())
             .accept("application/json")
             .build();
-        let mut secret_key = header_value(secret_key.expose())?;
+        let mut secret_header = header_value(secret_key.expose())?;
         // Kept out of any debug output of the http crate.
-        secret_key.set_sensitive(true);
+        secret_header.set_sensitive(true);
         let mut headers = vec![
             (CONTENT_TYPE, HeaderValue::from_static(FORM)),
             (HeaderName::from_static("x-app-id"), header_value(&app_id)?),
-            (HeaderName::from_static("x-app-token"), secret_key),
+            (HeaderName::from_static("x-app-token"), secret_header),
         ];
         if let Some(channel) = &config.channel {
             headers.push((HeaderName::from_static("x-voucherify-channel"), header_value(channel)?));
@@ -171,10 +176,16 @@ impl Transport {
                 .map_err(|_| invalid("the base URL is not valid"))
         };
         let [token, introspect, revoke] = Endpoint::ALL.map(url_of);
+        let counters = Arc::new(ClientCounters::default());
+        let observed = ObservedConnections::new(config.logger.clone(), Arc::clone(&counters));
         Ok(Transport {
             agent: Agent::with_parts(
                 agent_config,
-                DefaultConnector::default().chain(SteadyTimeouts).chain(ForkSafe),
+                // Observed last: it tells why ForkSafe refused a connection.
+                DefaultConnector::default()
+                    .chain(SteadyTimeouts)
+                    .chain(ForkSafe)
+                    .chain(observed),
                 CachingResolver::default(),
             ),
             urls: [token?, introspect?, revoke?],
@@ -184,6 +195,9 @@ impl Transport {
             retry_base_delay: config.retry_base_delay,
             last_rate_limit: LastRateLimit::default(),
             cancel: Cancel::default(),
+            logger: config.logger.clone(),
+            counters,
+            secret_key,
         })
     }
 
@@ -198,11 +212,27 @@ impl Transport {
         let deadline = Instant::now() + self.timeout;
         let mut attempts = 0;
         let mut may_have_acted = false;
+        self.counters.call();
         loop {
             attempts += 1;
             // The first attempt has the agent's whole budget; later ones what is left.
             let budget = (attempts > 1).then(|| deadline.saturating_duration_since(Instant::now()));
-            let outcome = self.send_once(endpoint, &body, budget);
+            let path = endpoint.path();
+            let (max, log) = (self.max_attempts, &self.logger);
+            log.log(
+                Level::Debug,
+                format_args!("POST {path}: sending, attempt {attempts} of {max}"),
+            );
+            self.counters.request();
+            let sent_at = Instant::now();
+            let outcome = self.send_once(endpoint, &body, budget).map(|mut answer| {
+                if !(200..300).contains(&answer.status) {
+                    let token = fields.iter().find(|(name, _)| *name == "access_token").map(|(_, v)| *v);
+                    answer.body = redacted(answer.body, &[self.secret_key.expose(), token.unwrap_or_default()]);
+                }
+                answer
+            });
+            self.observe_outcome(path, &outcome, sent_at.elapsed());
             let (mut retry, server_wait) = match &outcome {
                 Ok(answer) => (Retry::for_http_status(answer.status), answer.server_wait),
                 Err((_, retry)) => (*retry, None),
@@ -218,6 +248,15 @@ impl Transport {
                 false => server_wait.unwrap_or_else(|| self.backoff(attempts).min(MAX_RETRY_DELAY)),
             };
             if give_up || Instant::now() + delay >= deadline {
+                if !give_up {
+                    log.log(
+                        Level::Warn,
+                        format_args!(
+                            "POST {path}: not retried: waiting {} ms would pass the call's deadline",
+                            delay.as_millis()
+                        ),
+                    );
+                }
                 return match outcome {
                     Ok(mut answer) => {
                         answer.attempts = attempts;
@@ -234,7 +273,31 @@ impl Transport {
                 };
             }
             may_have_acted |= retry == Retry::MayHaveActed;
+            self.counters.retry();
+            let why = retry_reason(&outcome);
+            match server_wait {
+                Some(_) => {
+                    self.counters.paused(delay);
+                    let until = httpdate::fmt_http_date(SystemTime::now() + delay);
+                    log.log(
+                        Level::Warn,
+                        format_args!("POST {path}: rate-limit pause of {} ms, until {until}, because the server asked ({why}); then attempt {} of {max}", delay.as_millis(), attempts + 1),
+                    );
+                }
+                None => log.log(
+                    Level::Warn,
+                    format_args!(
+                        "POST {path}: retry scheduled in {} ms ({why}); attempt {} of {max}",
+                        delay.as_millis(),
+                        attempts + 1
+                    ),
+                ),
+            }
             if !self.cancel.sleep(delay) {
+                log.log(
+                    Level::Warn,
+                    format_args!("POST {path}: cancelled while waiting to retry"),
+                );
                 return Err(cancelled_while_waiting(&outcome, attempts, delay));
             }
         }
@@ -298,6 +361,40 @@ impl Transport {
         })
     }
 
+    /// Counts an attempt's outcome and logs it: the answer's status, how
+    /// long it took and Voucherify's request id, or the failure.
+    fn observe_outcome(&self, path: &str, outcome: &Result<Answer, (Error, Retry)>, took: Duration) {
+        let ms = took.as_secs_f64() * 1000.0;
+        match outcome {
+            Ok(answer) => {
+                self.counters.answer(answer.status);
+                if self.logger.enabled(Level::Debug) {
+                    let request_id = ApiErrorBody::parse(&answer.body).and_then(|b| b.request_id);
+                    let request_id = request_id.as_deref().unwrap_or("-");
+                    self.logger.log(
+                        Level::Debug,
+                        format_args!(
+                            "POST {path}: HTTP {} in {ms:.1} ms [request_id {}]",
+                            answer.status,
+                            one_line(request_id)
+                        ),
+                    );
+                }
+            }
+            Err((error, _)) => {
+                if error.http_status == 0 {
+                    self.counters.transport_failure(error.status);
+                } else {
+                    self.counters.answer(error.http_status);
+                }
+                self.logger.log(
+                    Level::Debug,
+                    format_args!("POST {path}: failed after {ms:.1} ms: {}", error.message),
+                );
+            }
+        }
+    }
+
     /// The rate-limit headers of the latest answer on this client.
     pub fn last_rate_limit(&self) -> RateLimit {
         self.last_rate_limit.load()
@@ -339,6 +436,43 @@ fn cancelled_while_waiting(last: &Result<Answer, (Error, Retry)>, attempts: u32,
 /// refused control characters).
 fn header_value(value: &str) -> Result<HeaderValue, Error> {
     HeaderValue::from_str(value).map_err(|_| invalid("a header value contains a character HTTP does not allow"))
+}
+
+/// An error answer with any echo of the secret key or of the token sent
+/// replaced, so that neither reaches a message, a raw field or a log
+/// record. A success is never changed (introspection names its token).
+/// Strings too short to be secrets are left alone.
+fn redacted(body: Vec<u8>, secrets: &[&str]) -> Vec<u8> {
+    const MIN_SECRET_LEN: usize = 8;
+    const REDACTED: &[u8] = b"<redacted>";
+    let mut body = body;
+    for secret in secrets
+        .iter()
+        .map(|s| s.as_bytes())
+        .filter(|s| s.len() >= MIN_SECRET_LEN)
+    {
+        if !body.windows(secret.len()).any(|w| w == secret) {
+            continue;
+        }
+        let mut out = Vec::with_capacity(body.len());
+        let mut rest = &body[..];
+        while let Some(at) = rest.windows(secret.len()).position(|w| w == secret) {
+            out.extend_from_slice(&rest[..at]);
+            out.extend_from_slice(REDACTED);
+            rest = &rest[at + secret.len()..];
+        }
+        out.extend_from_slice(rest);
+        body = out;
+    }
+    body
+}
+
+/// Why an attempt is retried, for the log.
+fn retry_reason(outcome: &Result<Answer, (Error, Retry)>) -> String {
+    match outcome {
+        Ok(answer) => format!("HTTP {}", answer.status),
+        Err((error, _)) => error.status.to_string(),
+    }
 }
 
 /// Whether a failed attempt is worth repeating.
@@ -565,4 +699,17 @@ fn read_ca_file(path: &std::path::Path) -> Result<Vec<Certificate<'static>>, Err
         return Err(invalid(format!("the CA file {} holds no certificate", path.display())));
     }
     Ok(certs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_answers_lose_every_echo_of_a_secret() {
+        let body = br#"{"message":"bad key sk-12345678 for tok-abcdefgh, sk-12345678"}"#.to_vec();
+        let clean = redacted(body, &["sk-12345678", "tok-abcdefgh", "short", ""]);
+        assert_eq!(clean, br#"{"message":"bad key <redacted> for <redacted>, <redacted>"}"#);
+        assert_eq!(redacted(b"short".to_vec(), &["short"]), b"short");
+    }
 }

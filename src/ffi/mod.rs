@@ -24,6 +24,7 @@ pub mod config;
 pub mod client;
 pub mod token;
 pub mod token_source;
+pub mod observe;
 
 pub use client::vf_client;
 pub use config::vf_config;
@@ -263,6 +264,33 @@ pub unsafe extern "C" fn vf_string_free(string: *mut c_char) {
 
 fn null_argument(name: &str) -> Error {
     Error::new(core::Status::NullArgument, format!("{name} is NULL"))
+}
+
+/// Writes `value` into a caller's struct whose first field is its size in
+/// bytes (`size_t size`), as far as that size reaches and leaving the
+/// size itself alone: a program built against an older, shorter version of
+/// the struct gets the fields it knows of, and no byte beyond.
+///
+/// # Safety
+/// `out` is NULL or points to writable storage of at least `out->size`
+/// bytes, starting with an initialised `size_t`.
+pub(crate) unsafe fn sized_out<T: Copy>(out: *mut T, value: &T, name: &str) -> Result<(), Error> {
+    const SIZE_FIELD: usize = size_of::<usize>();
+    let size_field = unsafe { ref_arg(out.cast::<usize>().cast_const(), name)? };
+    if *size_field < SIZE_FIELD {
+        return Err(Error::new(
+            core::Status::InvalidArgument,
+            format!("{name}->size is {}: set it to the sizeof of the struct", *size_field),
+        ));
+    }
+    let len = (*size_field).min(size_of::<T>()) - SIZE_FIELD;
+    // SAFETY: both ranges are `len` bytes past the size field, inside
+    // `value` and inside the caller's `size` bytes; they cannot overlap.
+    unsafe {
+        let from = (value as *const T).cast::<u8>().add(SIZE_FIELD);
+        std::ptr::copy_nonoverlapping(from, out.cast::<u8>().add(SIZE_FIELD), len);
+    }
+    Ok(())
 }
 
 #[cfg(test)]

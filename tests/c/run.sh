@@ -97,7 +97,7 @@ link=(-Iinclude -L"$libdir" -lvoucherify "-Wl,-rpath,$libdir")
 # Only the C code is instrumented; the Rust library is not, but its heap
 # goes through the sanitizer's malloc, so its leaks and bad frees show too.
 sanitize=(-fsanitize=address,undefined -fno-omit-frame-pointer)
-tests=(test_capi test_lifecycle test_resilience test_progress test_sharing)
+tests=(test_capi test_lifecycle test_resilience test_progress test_sharing test_observe)
 
 echo "== header alone: C99, C++11, C++17"
 # Included twice to prove the include guard works.
@@ -154,6 +154,7 @@ run "test_resilience under valgrind" "$vg_hint" -- "${valgrind[@]}" "$out/test_r
 run "test_progress under valgrind" "$vg_hint" -- "${valgrind[@]}" "$out/test_progress"
 # -q: each forked child would print its own heap summary.
 run "test_sharing under valgrind" "$vg_hint" -- "${valgrind[@]}" -q "$out/test_sharing"
+run "test_observe under valgrind" "$vg_hint" -- "${valgrind[@]}" "$out/test_observe"
 
 for t in "${tests[@]}"; do
   run "$t with ASan and UBSan" "$san_hint" -- "${sanitizer_env[@]}" "$out/sanitized/$t"

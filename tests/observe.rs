@@ -1,0 +1,179 @@
+//! What a client tells its caller: log records of every event kind, at
+//! their levels, never holding a secret; and counters that agree with what
+//! the stand-in saw.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+mod common;
+
+use common::{config_for, respond, standin, standin_behaving};
+use vf_standin::{Behaviour, Fault, Options, Proxy, StandIn};
+use voucherify::core::{Level, Logger, TokenSource};
+use voucherify::{Client, Config, Status};
+
+type Records = Arc<Mutex<Vec<(Level, String)>>>;
+
+fn collect(config: &mut Config, min_level: Level) -> Records {
+    let records: Records = Arc::default();
+    let sink = records.clone();
+    config.set_logger(Logger::new(
+        Arc::new(move |level, record: &str| sink.lock().unwrap().push((level, record.to_owned()))),
+        min_level,
+    ));
+    records
+}
+
+fn find<'a>(records: &'a [(Level, String)], level: Level, text: &str) -> &'a str {
+    records
+        .iter()
+        .find(|(l, r)| *l == level && r.contains(text))
+        .map(|(_, r)| r.as_str())
+        .unwrap_or_else(|| panic!("no {level:?} record with {text:?} in {records:#?}"))
+}
+
+#[test]
+fn a_retried_call_tells_every_step_and_the_counters_match_the_server() {
+    let server = standin(Options::default());
+    let mut config = config_for(&server);
+    let records = collect(&mut config, Level::Trace);
+    let client = Client::new(&config).unwrap();
+    let token = server.mint_token("api");
+    server.reset_log();
+    server.push_faults(vec![respond(503, &[]), respond(503, &[("Retry-After", "1")])]);
+    client.revoke_token(&token).unwrap();
+
+    let records = records.lock().unwrap().clone();
+    let revoke = "POST /v1/oauth/token/revoke";
+    find(&records, Level::Debug, &format!("{revoke}: sending, attempt 1 of 3"));
+    find(&records, Level::Debug, &format!("{revoke}: HTTP 503 in "));
+    find(&records, Level::Warn, "retry scheduled in ");
+    let pause = find(&records, Level::Warn, "rate-limit pause of 1000 ms, until ");
+    assert!(pause.contains("GMT") && pause.contains("HTTP 503"), "{pause}");
+    find(&records, Level::Debug, &format!("{revoke}: sending, attempt 3 of 3"));
+    find(&records, Level::Debug, &format!("{revoke}: HTTP 204 in "));
+    find(&records, Level::Debug, "connection opened to 127.0.0.1:");
+
+    let counters = client.counters();
+    assert_eq!(counters.requests, server.request_count() as u64);
+    assert_eq!(counters.requests, 3);
+    assert_eq!((counters.calls, counters.retries), (1, 2));
+    assert_eq!((counters.answers_2xx, counters.answers_5xx), (1, 2));
+    assert!(counters.paused_ms >= 1000, "{counters:?}");
+    assert!(counters.connections_opened >= 1);
+}
+
+#[test]
+fn nothing_is_formatted_or_passed_below_the_level() {
+    let server = standin(Options::default());
+    let mut config = config_for(&server);
+    let records = collect(&mut config, Level::Warn);
+    let client = Client::new(&config).unwrap();
+    client.revoke_token(&server.mint_token("api")).unwrap();
+    client.generate_token(&["api"]).unwrap();
+    assert!(records.lock().unwrap().is_empty(), "{:?}", records.lock().unwrap());
+}
+
+#[test]
+fn tokens_minted_and_failures_are_told() {
+    let server = standin(Options::default());
+    let mut config = config_for(&server);
+    config.set_max_attempts(1).unwrap();
+    let records = collect(&mut config, Level::Info);
+    let client = Arc::new(Client::new(&config).unwrap());
+    let source = TokenSource::new(client.clone(), &["api"]).unwrap();
+    source.token().unwrap();
+    server.push_faults(vec![respond(401, &[])]);
+    assert_eq!(
+        client.generate_token(&["api"]).unwrap_err().status,
+        Status::Unauthorized
+    );
+    let records = records.lock().unwrap().clone();
+    find(&records, Level::Info, "token minted: scope \"api\", expires in 900 s");
+    find(&records, Level::Error, "minting a token failed: VF_STATUS_UNAUTHORIZED");
+}
+
+#[test]
+fn a_connection_the_server_closed_while_idle_is_told_and_replaced() {
+    let server = standin_behaving(Behaviour {
+        idle_close_ms: Some(100),
+        ..Behaviour::default()
+    });
+    let mut config = config_for(&server);
+    let records = collect(&mut config, Level::Debug);
+    let client = Client::new(&config).unwrap();
+    client.revoke_token(&server.mint_token("api")).unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    client.revoke_token(&server.mint_token("api")).unwrap();
+    let records = records.lock().unwrap().clone();
+    find(
+        &records,
+        Level::Debug,
+        "connection dropped: closed by the server while idle",
+    );
+    assert_eq!(client.counters().connections_opened, 2);
+}
+
+/// Every event kind, failures included, with recognisable secrets: none
+/// of them may reach a record.
+#[test]
+fn no_record_ever_holds_a_secret() {
+    const SECRET: &str = "sk-CANARY-7f3a9e";
+    const PROXY_PASSWORD: &str = "pp-CANARY-41b2";
+    let server = StandIn::start(Options {
+        secret_key: SECRET.into(),
+        ..Options::default()
+    })
+    .unwrap();
+    let token = server.mint_token("api");
+    let mut config = config_for(&server);
+    let records = collect(&mut config, Level::Trace);
+    let client = Arc::new(Client::new(&config).unwrap());
+    let echoed = format!(r#"{{"code":400,"key":"bad","message":"token {token} key {SECRET}"}}"#);
+    server.push_faults(vec![
+        respond(503, &[("Retry-After", "0")]),
+        Fault::Reset,
+        Fault::Respond {
+            status: 400,
+            headers: vec![],
+            body: echoed,
+        },
+    ]);
+    // A server that echoes the secret key and the token: neither reaches the
+    // caller's message or raw fields either.
+    let echoed = client.revoke_token(&token).unwrap_err();
+    assert_eq!((echoed.status, echoed.attempts), (Status::BadRequest, 3), "{echoed}");
+    assert!(echoed.message.contains("token <redacted> key <redacted>"), "{echoed}");
+    assert!(!format!("{echoed:?}").contains(SECRET) && !format!("{echoed:?}").contains(&token));
+    let _ = client.revoke_token(&token);
+    let _ = client.introspect_token(&token);
+    let _ = client.revoke_token("unknown-token");
+    let source = TokenSource::new(client.clone(), &["api"]).unwrap();
+    let minted = source.token().unwrap();
+    drop(source);
+    let _ = client.revoke_tokens(&[token.as_str(), minted.access_token.as_str()], 2);
+
+    let proxy = Proxy::start(Some(("user".into(), PROXY_PASSWORD.into()))).unwrap();
+    config
+        .set_proxy(Some(&format!(
+            "http://user:{PROXY_PASSWORD}@127.0.0.1:{}",
+            proxy.port()
+        )))
+        .unwrap();
+    config.set_allow_insecure_http(true);
+    config.set_max_attempts(1).unwrap();
+    let through_proxy = Client::new(&config).unwrap();
+    let _ = through_proxy.revoke_token(&token);
+    config
+        .set_proxy(Some(&format!("http://user:{PROXY_PASSWORD}@127.0.0.1:1")))
+        .unwrap();
+    let _ = Client::new(&config).unwrap().revoke_token(&token);
+
+    let records = records.lock().unwrap().clone();
+    assert!(records.len() > 20, "every kind ran: {records:#?}");
+    for (_, record) in &records {
+        for secret in [SECRET, token.as_str(), minted.access_token.as_str(), PROXY_PASSWORD] {
+            assert!(!record.contains(secret), "a secret in {record:?}");
+        }
+    }
+}
