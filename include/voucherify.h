@@ -1050,6 +1050,7 @@ void vf_token_source_free(vf_token_source *source);
  * `user_data` while any client built with it exists. An unknown
  * `min_level` is `VF_STATUS_INVALID_ARGUMENT`.
  */
+VF_NODISCARD
 vf_status vf_config_set_log_callback(vf_config *config,
                                      vf_log_callback callback,
                                      void *user_data,
@@ -1062,7 +1063,10 @@ vf_status vf_config_set_log_callback(vf_config *config,
  * a few atomic reads. `VF_STATUS_INVALID_ARGUMENT` if `counters->size`
  * is smaller than the `size` field itself.
  */
-vf_status vf_client_counters(const vf_client *client, vf_counters *counters, vf_error **err_out);
+VF_NODISCARD
+vf_status vf_client_counters(const vf_client *client,
+                             vf_counters *counters,
+                             vf_error **err_out);
 
 #ifdef __cplusplus
 }  // extern "C"

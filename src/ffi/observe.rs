@@ -47,6 +47,7 @@ pub type vf_log_callback = Option<unsafe extern "C" fn(user_data: *mut c_void, l
 /// (that could wait for itself), must return quickly, and must not free
 /// `user_data` while any client built with it exists. An unknown
 /// `min_level` is `VF_STATUS_INVALID_ARGUMENT`.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_log_callback(
     config: *mut vf_config,
@@ -155,6 +156,7 @@ impl From<Counters> for vf_counters {
 /// `counters->size` reaches (see `vf_counters`). Thread-safe, and cheap:
 /// a few atomic reads. `VF_STATUS_INVALID_ARGUMENT` if `counters->size`
 /// is smaller than the `size` field itself.
+#[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_client_counters(
     client: *const vf_client,
