@@ -13,13 +13,14 @@ LIB     := $(BUILD_DIR)/libvoucherify.so
 export LIBVOUCHERIFY_PATH := $(CURDIR)/$(LIB)
 export VF_STANDIN_BIN     := $(CURDIR)/$(BUILD_DIR)/vf-standin
 
-.PHONY: all build demo test test-rust test-c test-python test-fuzz fuzz header tools clean
+.PHONY: all build demo test test-rust test-c test-cli test-python test-fuzz fuzz header tools cli-tools clean
 
 all: build
 
 build:
 	$(CARGO) build --lib -p voucherify
 	$(CARGO) build -p vf-standin
+	$(CARGO) build -p voucherify-token
 	@# The SONAME is libvoucherify.so.0: programs linked here look for that name.
 	ln -sf libvoucherify.so $(BUILD_DIR)/libvoucherify.so.0
 
@@ -36,12 +37,16 @@ test: test-rust test-c test-python test-install test-cpp test-python-package ben
 
 # Unit and integration tests of the library and the stand-in, including the
 # header freshness check (tests/header.rs) and the panic-boundary scan.
-test-rust:
+test-rust: cli-tools
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets --quiet -- -D warnings
 	$(CARGO) test --workspace
 	@# A forced panic through the real exports (a feature of test builds only).
 	$(CARGO) test --features test-panic --test ffi_panic
+
+# voucherify-token end to end against the stand-in (also part of test-rust).
+test-cli: cli-tools
+	$(CARGO) test -p voucherify-token
 
 test-c: build tools
 	VF_SKIP_CARGO=1 tests/c/run.sh
@@ -63,6 +68,10 @@ header:
 tools:
 	@command -v valgrind >/dev/null && command -v gcc >/dev/null && command -v g++ >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq valgrind gcc g++; }
+
+# The CLI's terminal test watches its progress bar in a tmux pane.
+cli-tools:
+	@command -v tmux >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux; }
 
 # Installing, packaging and the consumers' tests (make install, test-install).
 include mk/install.mk

@@ -20,6 +20,13 @@ VF_INSTALL_PYTHON ?= yes
 VF_LIBDIR   = $(LIBDIR)
 VF_PKGCONFIGDIR = $(VF_LIBDIR)/pkgconfig
 VF_CMAKEDIR     = $(VF_LIBDIR)/cmake/voucherify
+# The voucherify-token tool: binary, man page, completions (Debian's paths).
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+VF_CLI_FILES = $(BINDIR)/voucherify-token $(MANDIR)/man1/voucherify-token.1 \
+  $(PREFIX)/share/bash-completion/completions/voucherify-token \
+  $(PREFIX)/share/zsh/vendor-completions/_voucherify-token \
+  $(PREFIX)/share/fish/vendor_completions.d/voucherify-token.fish
 
 # Versions, each from its one place: the crate version from Cargo.toml's
 # [package], the ABI number (the SONAME's) from build.rs's ABI_VERSION.
@@ -41,7 +48,7 @@ VF_STAGE      := $(CURDIR)/build/stage
 
 INSTALL ?= install
 
-.PHONY: release install uninstall test-install test-cpp install-tools
+.PHONY: release release-cli install install-cli uninstall test-install test-cpp install-tools
 
 # The release build, and the native libraries a static link needs. The
 # same `cargo rustc` command every time: it rebuilds nothing when nothing
@@ -58,7 +65,11 @@ release:
 	@readelf -d $(VF_RELEASE)/libvoucherify.so | grep -q 'Library soname: \[$(VF_SONAME)\]' || \
 	  { echo "$(VF_RELEASE)/libvoucherify.so lacks SONAME $(VF_SONAME)" >&2; exit 1; }
 
-install: release
+# The tool links the library's Rust core in: it needs no libvoucherify.so.
+release-cli:
+	$(CARGO) build --release -p voucherify-token
+
+install: release install-cli
 	$(INSTALL) -d $(DESTDIR)$(VF_LIBDIR) $(DESTDIR)$(INCLUDEDIR) $(DESTDIR)$(VF_PKGCONFIGDIR) $(DESTDIR)$(VF_CMAKEDIR)
 	$(INSTALL) -m 0755 $(VF_RELEASE)/libvoucherify.so $(DESTDIR)$(VF_LIBDIR)/$(VF_REALNAME)
 	ln -sfn $(VF_REALNAME) $(DESTDIR)$(VF_LIBDIR)/$(VF_SONAME)
@@ -84,6 +95,15 @@ install: release
 	done
 	$(if $(filter yes,$(VF_INSTALL_PYTHON)),$(MAKE) --no-print-directory install-python)
 
+# The man page and completions come from the tool's own definitions.
+install-cli: release-cli
+	for f in $(VF_CLI_FILES); do $(INSTALL) -d $(DESTDIR)$$(dirname $$f) || exit 1; done
+	$(INSTALL) -m 0755 $(VF_RELEASE)/voucherify-token $(DESTDIR)$(BINDIR)/voucherify-token
+	$(VF_RELEASE)/voucherify-token man > $(DESTDIR)$(MANDIR)/man1/voucherify-token.1
+	$(VF_RELEASE)/voucherify-token completions bash > $(DESTDIR)$(PREFIX)/share/bash-completion/completions/voucherify-token
+	$(VF_RELEASE)/voucherify-token completions zsh > $(DESTDIR)$(PREFIX)/share/zsh/vendor-completions/_voucherify-token
+	$(VF_RELEASE)/voucherify-token completions fish > $(DESTDIR)$(PREFIX)/share/fish/vendor_completions.d/voucherify-token.fish
+
 # Only files this install owns; the shared directories (lib, include,
 # pkgconfig, cmake) stay, the package's own cmake/voucherify goes if empty.
 uninstall:
@@ -93,6 +113,7 @@ uninstall:
 	      $(DESTDIR)$(VF_PKGCONFIGDIR)/voucherify.pc \
 	      $(DESTDIR)$(VF_CMAKEDIR)/voucherifyConfig.cmake $(DESTDIR)$(VF_CMAKEDIR)/voucherifyConfigVersion.cmake
 	-rmdir $(DESTDIR)$(VF_CMAKEDIR) 2>/dev/null
+	rm -f $(addprefix $(DESTDIR),$(VF_CLI_FILES))
 	$(if $(filter yes,$(VF_INSTALL_PYTHON)),$(MAKE) --no-print-directory uninstall-python)
 
 # pkg-config and cmake, installed when missing (a fresh machine; we are root).

@@ -87,4 +87,13 @@ scripts/with-standin -- bash -c '
   [ "$result" = revoked ] || { echo "FAIL: revoke_deb printed \"$result\", not \"revoked\"" >&2; exit 1; }
   echo "  revoke_deb: exit 0, \"$result\""
 '
+echo "== voucherify-token (a package of its own: the tool links the library in)"
+tool=$VF_DEB_DIR/voucherify-token_${VF_VERSION}_$arch.deb
+[ -f "$tool" ] || fail "no $tool"
+toolroot=build/debtool
+rm -rf "$toolroot"; dpkg-deb -x "$tool" "$toolroot"
+tests/install/cli.sh "$toolroot" /usr
+tool_deps=$(dpkg-deb -f "$tool" Depends)
+echo "  voucherify-token Depends: $tool_deps"
+! grep -q libvoucherify <<<"$tool_deps" || fail "voucherify-token depends on the library package"
 echo "deb.sh: libvoucherify0 and libvoucherify-dev install the expected files and build a working pkg-config consumer"

@@ -31,6 +31,11 @@ $VF_LIBDIR/libvoucherify.a
 $VF_LIBDIR/pkgconfig/voucherify.pc
 $VF_LIBDIR/cmake/voucherify/voucherifyConfig.cmake
 $VF_LIBDIR/cmake/voucherify/voucherifyConfigVersion.cmake
+$VF_PREFIX/bin/voucherify-token
+$VF_PREFIX/share/man/man1/voucherify-token.1
+$VF_PREFIX/share/bash-completion/completions/voucherify-token
+$VF_PREFIX/share/zsh/vendor-completions/_voucherify-token
+$VF_PREFIX/share/fish/vendor_completions.d/voucherify-token.fish
 LIST
 )
 everything=$(cd "$VF_STAGE" && find . -not -type d | sed 's|^\.||' | while read -r f; do
@@ -45,6 +50,7 @@ done
 echo "$everything" | sed 's/^/  /'
 tests/install/symbols.sh "$lib/$VF_REALNAME" "$inc/voucherify.h" "$VF_SONAME"
 tests/install/header.sh "$inc"
+tests/install/cli.sh "$VF_STAGE" "$VF_PREFIX"
 
 echo "== pkg-config"
 export PKG_CONFIG_LIBDIR=$lib/pkgconfig PKG_CONFIG_PATH= PKG_CONFIG_SYSROOT_DIR=$VF_STAGE

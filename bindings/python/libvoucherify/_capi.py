@@ -28,6 +28,21 @@ _ErrorOut = HandleOut
 _i64_out = ctypes.POINTER(ctypes.c_int64)
 # vf_revoke_progress: int (*)(void *user_data, size_t index, vf_status, const vf_error *)
 RevokeProgress = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t, c_status, Handle)
+# vf_log_callback: void (*)(void *user_data, int level, const char *message)
+LogCallback = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_int, ctypes.c_char_p)
+
+
+class Counters(ctypes.Structure):
+    """vf_counters: ``size`` first (set it before the call), then the counts."""
+
+    _fields_ = [("size", ctypes.c_size_t)] + [
+        (name, ctypes.c_uint64)
+        for name in (
+            "calls", "requests", "retries", "answers_2xx", "answers_4xx", "answers_5xx",
+            "answers_other", "rate_limited", "paused_ms", "timeouts", "connection_failures",
+            "tls_failures", "connections_opened",
+        )
+    ]
 
 # (name, restype, argtypes) for every function in voucherify.h. Pointer
 # returns must be declared: the default int restype truncates them.
@@ -67,6 +82,7 @@ SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
     ("vf_config_set_tls_roots", c_status, [Handle, ctypes.c_int, _ErrorOut]),
     ("vf_config_set_ca_file", c_status, [Handle, c_str, _ErrorOut]),
     ("vf_config_add_header", c_status, [Handle, c_str, c_str, _ErrorOut]),
+    ("vf_config_set_log_callback", c_status, [Handle, LogCallback, ctypes.c_void_p, ctypes.c_int, _ErrorOut]),
     ("vf_client_new", c_status, [Handle, HandleOut, _ErrorOut]),
     ("vf_client_free", None, [Handle]),
     ("vf_revoke_token", c_status, [Handle, c_str, _ErrorOut]),
@@ -106,6 +122,7 @@ SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
         ],
     ),
     ("vf_client_cancel", c_status, [Handle, _ErrorOut]),
+    ("vf_client_counters", c_status, [Handle, ctypes.POINTER(Counters), _ErrorOut]),
     ("vf_token_access_token", c_str, [Handle]),
     ("vf_token_client_id", c_str, [Handle]),
     ("vf_token_scope", c_str, [Handle]),

@@ -51,8 +51,9 @@ def ctypes_of(c_type: str) -> Any:
     handle = r"vf_(config|client|error|token|token_source)"
     scalars = {
         "void": None, "bool": ctypes.c_bool, "int": ctypes.c_int, "uint32_t": ctypes.c_uint32,
-        "int64_t": ctypes.c_int64, "size_t": ctypes.c_size_t, "vf_status": ctypes.c_int,
-        "void *": ctypes.c_void_p, "vf_revoke_progress": _capi.RevokeProgress,
+        "int64_t": ctypes.c_int64, "uint64_t": ctypes.c_uint64, "size_t": ctypes.c_size_t,
+        "vf_status": ctypes.c_int, "void *": ctypes.c_void_p, "vf_revoke_progress": _capi.RevokeProgress,
+        "vf_log_callback": _capi.LogCallback, "vf_counters": _capi.Counters,
     }
     if c_type in scalars:
         return scalars[c_type]
@@ -108,6 +109,21 @@ def test_the_progress_callback_type_matches_its_typedef() -> None:
     assert list(callback._argtypes_) == [ctypes_of(p) for p in params]
 
 
+def test_the_log_callback_and_counters_match_the_header() -> None:
+    header = (REPO_ROOT / "include" / "voucherify.h").read_text()
+    typedef = re.search(r"typedef (\w+) \(\*vf_log_callback\)\(([^)]*)\);", header)
+    assert typedef, "no vf_log_callback typedef in the header"
+    params = [re.sub(r"\s*\b\w+$", "", p.strip()) for p in typedef.group(2).split(",")]
+    assert _capi.LogCallback._restype_ == ctypes_of(typedef.group(1))
+    assert list(_capi.LogCallback._argtypes_) == [ctypes_of(p) for p in params]
+    struct = re.search(r"typedef struct \{([^}]*)\} vf_counters;", re.sub(r"/\*.*?\*/", "", header, flags=re.S))
+    assert struct, "no vf_counters struct in the header"
+    fields = re.findall(r"(\w+) (\w+);", struct.group(1))
+    assert [(name, ctypes_of(c_type)) for c_type, name in fields] == [
+        (name, c_type) for name, c_type in _capi.Counters._fields_  # type: ignore[attr-defined]
+    ]
+
+
 def test_the_table_check_catches_a_wrong_type() -> None:
     # The comparison above really compares types: a const char* is not an int.
     assert ctypes_of("const char *") is not ctypes_of("int")
@@ -137,6 +153,46 @@ def test_only_in_memory_accessors_and_environment_readers_hold_the_gil() -> None
     for name in ("vf_revoke_token", "vf_revoke_tokens", "vf_generate_token", "vf_client_free",
                  "vf_token_source_free", "vf_token_source_access_token"):
         assert not holds_gil(name), name
+
+
+def test_no_python_thread_runs_while_a_client_is_built() -> None:
+    # vf_client_new reads the environment (proxies, SSL_CERT_FILE) and loads
+    # the system's roots, which takes long enough to see: while it runs with
+    # the GIL held, another thread's os.environ[...] = ... cannot run, so a
+    # thread ticking as fast as it can shows one long gap, as long as the
+    # call. (With the GIL released it would tick every few milliseconds.)
+    ticks: List[float] = []
+    stop = threading.Event()
+
+    def tick() -> None:
+        while not stop.is_set():
+            ticks.append(time.monotonic())
+            os.environ["VF_TEST_TICK"] = str(len(ticks))
+
+    ticker = threading.Thread(target=tick)
+    ticker.start()
+    try:
+        time.sleep(0.05)
+        config = _capi.api.vf_config_new()
+        _capi.api.vf_config_set_app_id(config, b"app", None)
+        _capi.api.vf_config_set_secret_key(config, b"secret", None)
+        handle = _capi.Handle()
+        start = time.monotonic()
+        assert _capi.api.vf_client_new(config, ctypes.byref(handle), None) == 0
+        took = time.monotonic() - start
+        _capi.api.vf_config_free(config)
+        _capi.api.vf_client_free(handle)
+        time.sleep(0.05)
+    finally:
+        stop.set()
+        ticker.join()
+        os.environ.pop("VF_TEST_TICK", None)
+    during = [t for t in ticks if start - 0.01 <= t <= start + took + 0.01]
+    longest_gap = max((b - a for a, b in zip(ticks, ticks[1:]) if a <= start + took and b >= start), default=0.0)
+    assert took > 0.005, f"vf_client_new took only {took:.4f} s: too short to see"
+    # Half, not all of it: the ticker may hold the GIL for one switch
+    # interval (5 ms, more on a busy machine) after `start` was read.
+    assert longest_gap >= 0.5 * took, (longest_gap, took, len(during))
 
 
 def test_version_matches_header() -> None:
