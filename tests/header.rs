@@ -93,6 +93,12 @@ fn the_conventions_name_every_free_function_and_object_type() {
         // The opaque objects; `typedef struct {` opens a plain data struct.
         .filter(|name| name.starts_with("vf_"))
         .map(str::to_owned)
+        .filter(|name| name != "{")
+        // A struct with fields is `typedef struct {` ... `} name;`.
+        .chain(declarations.split("typedef struct {").skip(1).filter_map(|rest| {
+            let name = rest.split("\n} ").nth(1)?.split(';').next()?;
+            Some(name.to_owned())
+        }))
         .collect();
     assert!(frees.len() >= 6 && objects.len() >= 5, "{frees:?} {objects:?}");
     for name in frees.iter().chain(&objects) {

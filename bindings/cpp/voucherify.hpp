@@ -62,6 +62,10 @@ typedef vf_status Status;
 /// The library's version at run time, such as "0.1.0".
 inline std::string version() { return vf_version(); }
 
+/// The library's version at run time as one number, major * 10000 + minor
+/// * 100 + patch (100 for 0.1.0), to compare with VF_VERSION_NUMBER.
+inline std::uint32_t version_number() { return vf_version_number(); }
+
 /// The name of a status, such as "VF_STATUS_TIMEOUT".
 inline std::string status_name(int status) { return vf_status_str(status); }
 
@@ -287,6 +291,11 @@ struct RevokeOutcome {
 /// It should return quickly, and must not use the vector being revoked.
 typedef std::function<bool(std::size_t index, Status status)> RevokeProgress;
 
+/// What a client has done since it was made (vf_counters: calls, requests,
+/// retries, answers by class, 429s, time paused, failures by kind,
+/// connections opened).
+typedef vf_counters Counters;
+
 /// A Voucherify client (vf_client): credentials and a connection pool.
 /// Thread-safe: share one among threads.
 class Client {
@@ -380,6 +389,14 @@ public:
             outcomes.push_back(outcome);
         }
         return outcomes;
+    }
+
+    /// The client's counters; cheap (atomic reads), from any thread.
+    Counters counters() const {
+        Counters c = Counters();
+        c.size = sizeof c;
+        detail::call(vf_client_counters, p_.get(), &c);
+        return c;
     }
 
     /// Cancels what this client is doing, for good, from any thread (for a

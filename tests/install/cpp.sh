@@ -29,9 +29,9 @@ declared=$(grep -oE '^[A-Za-z_][A-Za-z0-9_ *]*\bvf_[a-z0-9_]+\(' include/voucher
 grep -qx vf_revoke_token <<<"$declared" && grep -qx vf_token_source_free <<<"$declared" || fail "no declarations found in include/voucherify.h"
 echo '#include "voucherify.hpp"' | g++ -std=c++11 -fkeep-inline-functions -Iinclude -Ibindings/cpp -x c++ -c - -o "$out/coverage.o"
 called=$(nm -u "$out/coverage.o" | grep -oE '\bvf_[a-z0-9_]+$' | sort -u)
+# Reported at the end, so that the other checks still run meanwhile.
 missing=$(comm -23 <(echo "$declared") <(echo "$called"))
-[ -z "$missing" ] || fail "the C++ wrapper does not call: $(echo $missing)"
-echo "  all $(wc -l <<<"$declared") functions"
+[ -n "$missing" ] && echo "  NOT called: $(echo $missing)" || echo "  all $(wc -l <<<"$declared") functions"
 
 echo "== compile-must-fail probes"
 probes=tests/install/cpp_must_not_compile.cpp
@@ -87,4 +87,5 @@ assert sent == expected, f"X-Cpp-Test values sent: {sorted(sent)}, expected {sor
 PY
   '\'' vg "$@"
 ' vg "${valgrind[@]}"
+[ -z "$missing" ] || fail "the C++ wrapper does not call: $(echo $missing)"
 echo "cpp.sh: the C++ wrapper covers the C API, its probes fail as expected, and its test (C++11, C++17, C++20) and sample passed under valgrind"

@@ -249,6 +249,20 @@ static void test_progress_and_cancel(const vf::Client &client) {
     }
 }
 
+// Counters: what a fresh client did, counted as the stand-in answered.
+static void test_counters() {
+    vf::Client client(standin_config(env("VF_STANDIN_SECRET_KEY")));
+    vf::Counters c = client.counters();
+    CHECK(c.size == sizeof(vf::Counters) && c.calls == 0 && c.requests == 0 && c.connections_opened == 0);
+    const std::string token = client.generate().access_token();
+    client.revoke(token);
+    EXPECT_ERROR(VF_STATUS_TOKEN_NOT_FOUND, client.revoke(token));
+    c = client.counters();
+    CHECK(c.calls == 3 && c.requests == 3 && c.retries == 0);
+    CHECK(c.answers_2xx == 2 && c.answers_4xx == 1 && c.answers_5xx == 0 && c.rate_limited == 0);
+    CHECK(c.connections_opened == 1);  // kept alive
+}
+
 // Retries, proxies: the settings reach the library and change what it does.
 static void test_retries_and_proxies() {
     const std::string refused = refused_url();
@@ -258,6 +272,8 @@ static void test_retries_and_proxies() {
         vf::Client client(config);
         vf::Error e = EXPECT_ERROR(VF_STATUS_CONNECTION_FAILED, client.revoke("some-token"));
         CHECK(e.attempts() == 3);
+        const vf::Counters c = client.counters();
+        CHECK(c.requests == 3 && c.retries == 2 && c.connection_failures == 3 && c.answers_2xx == 0);
         config.max_attempts(1);
         vf::Client once(config);
         e = EXPECT_ERROR(VF_STATUS_CONNECTION_FAILED, once.revoke("some-token"));
@@ -353,6 +369,8 @@ int main(int argc, char **argv) {
         return report();
     }
     CHECK(vf::version() == VF_VERSION);
+    CHECK(vf::version_number() == VF_VERSION_NUMBER);
+    CHECK(vf::version_number() == VF_VERSION_MAJOR * 10000 + VF_VERSION_MINOR * 100 + VF_VERSION_PATCH);
     CHECK(vf::status_name(VF_STATUS_TIMEOUT) == "VF_STATUS_TIMEOUT");
 
     // Invalid arguments throw before anything is sent.
@@ -488,6 +506,7 @@ int main(int argc, char **argv) {
     other.revoke(first);
 
     test_nul_in_strings(other);
+    test_counters();
     test_retries_and_proxies();
     test_progress_and_cancel(other);
     return report();
