@@ -54,7 +54,7 @@ test-c: build tools
 	VF_SKIP_CARGO=1 tests/c/run.sh
 
 test-python: build $(VENV)/.ready
-	$(VENV)/bin/pytest -q bindings/python/tests
+	$(VENV)/bin/pytest -q -p no:cacheprovider bindings/python/tests
 
 # Every fuzz target for FUZZ_SECONDS each (stable Rust, -s none); a long
 # run on demand: make fuzz FUZZ_SECONDS=600

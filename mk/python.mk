@@ -73,7 +73,7 @@ test-python-package: wheel sdist
 	  $(VFPY_WHEEL_DIR)/libvoucherify-$(VF_VERSION).tar.gz
 	$(VFPY_SYSTEM_PYTHON) -m venv $(VFPY_WORK)/venv-checkout
 	CARGO_TARGET_DIR=$(VFPY_CARGO_TARGET) $(VFPY_WORK)/venv-checkout/bin/pip install $(VFPY_PIP_FLAGS) --no-deps ./$(VFPY_SRC_DIR)
-	@git status --porcelain --ignored=matching -- $(VFPY_SRC_DIR) | grep -v '__pycache__' \
+	@git status --porcelain --ignored=matching -- $(VFPY_SRC_DIR) | grep -v -e '__pycache__' -e '.pytest_cache' \
 	  && { echo "test-python-package: the source build left files in $(VFPY_SRC_DIR)" >&2; exit 1; } || true
 	VFPY_WORK=$(VFPY_WORK) VFPY_WHEEL_DIR=$(VFPY_WHEEL_DIR) VF_VERSION=$(VF_VERSION) VF_SONAME=$(VF_SONAME) \
 	  VF_RELEASE_LIB=$(CURDIR)/$(VF_RELEASE)/libvoucherify.so \
