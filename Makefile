@@ -3,6 +3,8 @@
 #               VOUCHERIFY_APP_ID and VOUCHERIFY_SECRET_KEY are set)
 #   make test   every test: Rust, C under valgrind, Python, header checks
 #   make header regenerate include/voucherify.h from the sources
+#   make docs   the C and Python reference in build/docs (mk/docs.mk)
+#   make wheel  the Python wheel with the library inside (mk/python.mk)
 
 CARGO   ?= cargo
 PYTHON  ?= python3
@@ -32,7 +34,7 @@ build/c/%: bindings/c/%.c include/voucherify.h build
 	mkdir -p build/c
 	$(CC) -std=c99 -Wall -Wextra -Werror=unused-result -O2 -Iinclude $< -o $@ -L$(BUILD_DIR) -lvoucherify -Wl,-rpath,$(CURDIR)/$(BUILD_DIR)
 
-test: test-rust test-c test-python test-install test-cpp test-python-package bench-check abi-check test-fuzz test-deb
+test: test-rust test-c test-python test-install test-cpp test-python-package bench-check abi-check test-fuzz test-deb test-docs
 	@echo "make test: all suites passed"
 
 # Unit and integration tests of the library and the stand-in, including the
@@ -52,7 +54,7 @@ test-c: build tools
 	VF_SKIP_CARGO=1 tests/c/run.sh
 
 test-python: build $(VENV)/.ready
-	$(VENV)/bin/pytest -q bindings/python/tests
+	$(VENV)/bin/pytest -q -p no:cacheprovider bindings/python/tests
 
 # Every fuzz target for FUZZ_SECONDS each (stable Rust, -s none); a long
 # run on demand: make fuzz FUZZ_SECONDS=600
@@ -77,9 +79,11 @@ cli-tools:
 include mk/install.mk
 # Benchmarks against libcurl, requests, urllib3, bare ureq and a raw socket.
 include mk/bench.mk
-# Debian packages and the ABI baseline; the installable Python package.
+# Debian packages and the ABI baseline; the Python wheel and sdist; the
+# reference documentation.
 include mk/deb.mk
 include mk/python.mk
+include mk/docs.mk
 
 # Redone when the list changes, also in an existing venv.
 $(VENV)/.ready: bindings/python/tests/requirements.txt

@@ -1,11 +1,14 @@
 /* The product: sequential (or threaded) vf_revoke_token calls through the C API.
  *   c_driver revoke URL N [THREADS [CLIENTS]]  N calls split over THREADS threads
  *                                              sharing CLIENTS clients (round robin)
+ *   c_driver revoke-ok URL N                   N calls answered 204, as a revoke that works
  *   c_driver bulk   URL N PARALLELISM          mint N tokens, time one vf_revoke_tokens
  *   c_driver create URL N                      cost of config + client new/free
  *   c_driver heap   URL N                      heap of idle clients and after N calls
  * Each revoke is of an unknown token: VF_STATUS_TOKEN_NOT_FOUND is the expected
- * outcome. Prints one JSON line (see common.h). */
+ * outcome; with revoke-ok, of a token the stand-in always answers 204 (the
+ * library's path for a revoke that worked), so VF_STATUS_OK. Any other outcome
+ * ends the driver with status 1. Prints one JSON line (see common.h). */
 #include "common.h"
 #include <malloc.h>
 #include <pthread.h>
@@ -28,9 +31,12 @@ static vf_client *new_client(const char *url) {
     return client;
 }
 
+static const char *revoke_token = BENCH_TOKEN;
+static vf_status revoke_expected = VF_STATUS_TOKEN_NOT_FOUND;
+
 static void revoke_once(const vf_client *client) {
-    vf_status st = vf_revoke_token(client, BENCH_TOKEN, NULL);
-    if (st != VF_STATUS_TOKEN_NOT_FOUND) {
+    vf_status st = vf_revoke_token(client, revoke_token, NULL);
+    if (st != revoke_expected) {
         fprintf(stderr, "c_driver: unexpected %s\n", vf_status_str(st));
         exit(1);
     }
@@ -166,7 +172,7 @@ static int run_heap(const char *url, size_t n) {
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: c_driver revoke|bulk|create|heap URL N [ARGS]\n");
+        fprintf(stderr, "usage: c_driver revoke|revoke-ok|bulk|create|heap URL N [ARGS]\n");
         return 2;
     }
     const char *mode = argv[1], *url = argv[2];
@@ -174,6 +180,11 @@ int main(int argc, char **argv) {
     if (n < 1 || n > 10000000) return 2;
     if (!strcmp(mode, "revoke"))
         return run_revoke(url, n, argc > 4 ? atoi(argv[4]) : 1, argc > 5 ? atoi(argv[5]) : 1);
+    if (!strcmp(mode, "revoke-ok")) {
+        revoke_token = BENCH_TOKEN_204;
+        revoke_expected = VF_STATUS_OK;
+        return run_revoke(url, n, 1, 1);
+    }
     if (!strcmp(mode, "bulk")) return run_bulk(url, n, argc > 4 ? atoi(argv[4]) : 4);
     if (!strcmp(mode, "create")) return run_create(url, n);
     if (!strcmp(mode, "heap")) return run_heap(url, n);

@@ -12,6 +12,8 @@
 
 /* The same unknown token everywhere: the server answers 404 with an empty body. */
 #define BENCH_TOKEN "bench-unknown-token"
+/* A token the stand-in answers 204 with an empty body, as a revoke that worked. */
+#define BENCH_TOKEN_204 "fault-status-204"
 #define BENCH_APP_ID "standin-app-id"
 #define BENCH_SECRET "standin-secret-key"
 #define BENCH_WARMUP 200

@@ -42,6 +42,9 @@ ROWS = {
     "raw socket floor (C)": (lambda u, n: [f"{BIN}/floor", u, str(n)], 20000, (1000, 2000)),
 }
 C_API, UREQ_ROW, FLOOR = "C API (vf_revoke_token)", "bare ureq 3 (Rust)", "raw socket floor (C)"
+# Measured per call only (make bench-check): the revoke that worked, answered 204.
+C_API_204 = "C API, revoked (204)"
+PER_CALL_ONLY = {C_API_204: (lambda u, n: [f"{BIN}/c_driver", "revoke-ok", u, str(n)], None, (1000, 2000))}
 PY_ROWS = {"Python binding", "requests.Session", "urllib3.PoolManager"}
 
 
@@ -87,9 +90,9 @@ def run_checked(standin, argv):
     before = standin.stats()
     result = run_json(argv)
     after = standin.stats()
-    # The second stats call is itself one request on one new connection.
+    # The second stats call is itself one new connection (not an API request).
     result["connections"] = after["connections"] - before["connections"] - 1
-    result["requests"] = after["requests"] - before["requests"] - 1
+    result["requests"] = after["requests"] - before["requests"]
     return result
 
 
@@ -110,6 +113,10 @@ def callgrind_instr(argv):
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={d}/cg.out"] + argv,
             capture_output=True, text=True, timeout=600, env=env(),
         )
+    # valgrind exits with the program's status: a driver that gave up early
+    # would otherwise count as a very cheap one.
+    if out.returncode != 0:
+        raise SystemExit(f"bench: {' '.join(argv)} under callgrind exited {out.returncode}:\n{out.stderr[-2000:]}")
     for line in out.stderr.splitlines():
         if "Collected :" in line:
             return int(line.split(":")[-1])
@@ -125,13 +132,22 @@ def strace_calls(argv):
     return int(total[3])  # % time, seconds, usecs/call, calls, [errors], total
 
 
-def per_call(measure, name, url):
-    """(count at 2n - count at n) / n: start-up and warm-up cancel out."""
-    build, _, (n1, n2) = ROWS[name]
+def per_call(measure, name, standin, url=None):
+    """(count at 2n - count at n) / n: start-up and warm-up cancel out.
+
+    The stand-in's counter must show that the second run made exactly
+    n more requests than the first, or the figure is not per call."""
+    build, _, (n1, n2) = ROWS.get(name) or PER_CALL_ONLY[name]
     extra = [20] if name in PY_ROWS else []  # a short warm-up: Python is slow under valgrind
-    a = measure(build(url, n1, *extra))
-    b = measure(build(url, n2, *extra))
-    return (b - a) / (n2 - n1)
+    counts, requests = [], []
+    for n in (n1, n2):
+        before = standin.stats()["requests"]
+        counts.append(measure(build(url or standin.url, n, *extra)))
+        requests.append(standin.stats()["requests"] - before)
+    if requests[1] - requests[0] != n2 - n1 or requests[0] < n1:
+        raise SystemExit(f"bench: {name}: runs of {n1} and {n2} calls made {requests[0]} and "
+                         f"{requests[1]} requests")
+    return (counts[1] - counts[0]) / (n2 - n1)
 
 
 def median_rows(runs):
@@ -207,8 +223,8 @@ def main():
 
         log("bench: instructions (callgrind) and syscalls (strace) per call")
         for name in ROWS:
-            rows[name]["instr_per_call"] = per_call(callgrind_instr, name, standin.url)
-            rows[name]["syscalls_per_call"] = per_call(strace_calls, name, standin.url)
+            rows[name]["instr_per_call"] = per_call(callgrind_instr, name, standin)
+            rows[name]["syscalls_per_call"] = per_call(strace_calls, name, standin)
             log(f"  {name}: {rows[name]['instr_per_call']:.0f} instr, {rows[name]['syscalls_per_call']:.2f} syscalls")
         for name, row in rows.items():
             for ref, key in ((C_API, "vs_c_api"), (UREQ_ROW, "vs_ureq"), (FLOOR, "vs_floor")):
@@ -253,8 +269,8 @@ def main():
                 hruns[label].append(run_json(ROWS[C_API][0](url, 5000)))
         res["hostname"] = {label: median_rows(v) for label, v in hruns.items()}
         for label, url in (("127.0.0.1", standin.url), ("localhost", host_url)):
-            res["hostname"][label]["instr_per_call"] = per_call(callgrind_instr, C_API, url)
-            res["hostname"][label]["syscalls_per_call"] = per_call(strace_calls, C_API, url)
+            res["hostname"][label]["instr_per_call"] = per_call(callgrind_instr, C_API, standin, url)
+            res["hostname"][label]["syscalls_per_call"] = per_call(strace_calls, C_API, standin, url)
 
         log("bench: client creation, library load, heap")
         res["create"] = run_json([f"{BIN}/c_driver", "create", standin.url, "1000"])

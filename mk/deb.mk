@@ -5,8 +5,11 @@
 #                      committed baseline packaging/abi/$(VF_SONAME).abi;
 #                      fails on an incompatible change (packaging/abi/README.md)
 #   make abi-baseline  regenerate that baseline, on purpose
-#   make deb           libvoucherify0 and libvoucherify-dev in build/deb/,
-#                      with dpkg-buildpackage and debhelper, then lintian
+#   make deb           the source package (build/deb/source: .dsc and
+#                      .tar.gz, the crates vendored in it), then, from that
+#                      source package alone and without network,
+#                      libvoucherify0 and libvoucherify-dev in build/deb/;
+#                      lintian on all three fails on errors and warnings
 #   make test-deb      unpack both .debs into build/debroot and build and run
 #                      the C sample against them (pkg-config), on the stand-in
 
@@ -16,7 +19,9 @@ VF_ABI_OUT      := build/abi
 # vf_status and vf_tls_roots).
 VF_ABI_ENUMS    := Status TlsRoots
 VF_DEB_DIR      := build/deb
-VF_DEB_TREE     := $(VF_DEB_DIR)/libvoucherify-$(VF_VERSION)
+VF_DEB_SRCDIR   := $(VF_DEB_DIR)/source
+VF_DEB_TREE     := $(VF_DEB_SRCDIR)/libvoucherify-$(VF_VERSION)
+VF_DEB_OFFLINE  := $(VF_DEB_DIR)/offline
 VF_DEBROOT      := $(CURDIR)/build/debroot
 
 .PHONY: abi-tools abi-dump abi-check abi-baseline deb-tools deb test-deb
@@ -66,20 +71,46 @@ deb-tools:
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	      debhelper dpkg-dev lintian fakeroot pkg-config; }
 
-# The build tree holds only debian/; its rules file runs `make release` and
-# `make install` in this tree (VF_SOURCE_DIR). -b: binary packages only;
-# -d: no build-dependency check, as cargo is rustup's, not a Debian package.
+# The source package is this tree's tracked files as they are in the work
+# tree (`git ls-files`: add a new file before `make deb`), debian/ from
+# packaging/debian, and vendor/ from `cargo vendor` (the one step that
+# needs crates.io), trimmed by packaging/vendor-prune.py (the Windows-only
+# crates to their manifests, no Cargo.toml.orig: see there).
+#
+# The binary packages are then built from the unpacked .dsc, as a buildd
+# would, in a network namespace with no network (unshare -n) and with an
+# empty CARGO_HOME (debian/rules). -d: cargo and rustc are rustup's here;
+# Debian 12's own (1.63) are older than the rust-version 1.85 that the
+# Build-Depends name.
+#
+# lintian fails on errors and warnings. Info tags stay, shown (-I); those
+# expected: hardening-no-fortify-functions (Rust code has no _FORTIFY_SOURCE
+# calls to harden) and spelling-error-in-binary (a dependency's string).
+VF_NO_NETWORK = $(shell unshare -n true 2>/dev/null && echo "unshare -n --")
 deb: deb-tools
 	@changelog=$$(dpkg-parsechangelog -l packaging/debian/changelog -S Version); \
 	  [ "$$changelog" = "$(VF_VERSION)" ] || { echo "deb: packaging/debian/changelog is at $$changelog," \
 	    "Cargo.toml at $(VF_VERSION): add a changelog entry (dch -v $(VF_VERSION))" >&2; exit 1; }
 	rm -rf $(VF_DEB_DIR)
 	mkdir -p $(VF_DEB_TREE)
+	git ls-files -z | xargs -0 cp -P --parents -t $(VF_DEB_TREE)
 	cp -r packaging/debian $(VF_DEB_TREE)/debian
-	cd $(VF_DEB_TREE) && VF_SOURCE_DIR=$(CURDIR) dpkg-buildpackage -b -d -us -uc
-	@echo "== lintian (errors fail the build; warnings are listed)"
-	lintian --fail-on error --display-info $(VF_DEB_DIR)/*.changes
-	@ls -l $(VF_DEB_DIR)/*.deb
+	cd $(VF_DEB_TREE) && $(CARGO) vendor --locked --versioned-dirs --quiet vendor >/dev/null
+	python3 packaging/vendor-prune.py $(VF_DEB_TREE)/vendor
+	@# gzip -1: xz takes minutes over the vendored crates on this 2-core machine.
+	@# --tar-ignore=.git: instead of dpkg-source's default list, which drops
+	@# files (*.o, *.a, .gitignore) that the crates' checksums cover.
+	cd $(VF_DEB_SRCDIR) && dpkg-source --build --compression=gzip --compression-level=1 --tar-ignore=.git \
+	  libvoucherify-$(VF_VERSION)
+	mkdir -p $(VF_DEB_OFFLINE)
+	dpkg-source --extract $(VF_DEB_SRCDIR)/libvoucherify_$(VF_VERSION).dsc $(VF_DEB_OFFLINE)/libvoucherify-$(VF_VERSION)
+	@[ -n "$(VF_NO_NETWORK)" ] || echo "deb: unshare -n is not available: building offline by cargo --frozen alone" >&2
+	cd $(VF_DEB_OFFLINE)/libvoucherify-$(VF_VERSION) && \
+	  $(VF_NO_NETWORK) env -u CARGO_HOME -u CARGO_TARGET_DIR dpkg-buildpackage -b -d -us -uc
+	mv $(VF_DEB_OFFLINE)/*.deb $(VF_DEB_OFFLINE)/*.changes $(VF_DEB_OFFLINE)/*.buildinfo $(VF_DEB_DIR)/
+	@echo "== lintian (errors and warnings fail the build; info tags are listed)"
+	lintian --fail-on error,warning --display-info $(VF_DEB_SRCDIR)/libvoucherify_$(VF_VERSION).dsc $(VF_DEB_DIR)/*.changes
+	@ls -l $(VF_DEB_DIR)/*.deb $(VF_DEB_SRCDIR)/*.dsc $(VF_DEB_SRCDIR)/*.tar.*
 
 test-deb: deb install-tools
 	$(CARGO) build -p vf-standin

@@ -15,8 +15,10 @@ PREFIX     ?= /usr/local
 INCLUDEDIR ?= $(PREFIX)/include
 DESTDIR    ?=
 LIBDIR     ?= $(PREFIX)/lib
-# The Python binding comes along unless VF_INSTALL_PYTHON=no (Debian's packages).
-VF_INSTALL_PYTHON ?= yes
+# The Python package is not installed here: pip as root into the system
+# prefix fights the distribution's own Python packaging (Debian 12's pip puts
+# --prefix=/usr/local under /usr/local/local/, off sys.path). Python users
+# install the wheel (make wheel) with pip or pipx; see README.md.
 VF_LIBDIR   = $(LIBDIR)
 VF_PKGCONFIGDIR = $(VF_LIBDIR)/pkgconfig
 VF_CMAKEDIR     = $(VF_LIBDIR)/cmake/voucherify
@@ -93,7 +95,6 @@ install: release install-cli
 	      -e 's|@SONAME@|$(VF_SONAME)|g' -e "s|@LIBS_PRIVATE@|$$libs|g" -e "s|@SIZEOF_VOID_P@|$$ptr|g" \
 	      packaging/cmake/$$f.in > $(DESTDIR)$(VF_CMAKEDIR)/$$f && chmod 0644 $(DESTDIR)$(VF_CMAKEDIR)/$$f || exit 1; \
 	done
-	$(if $(filter yes,$(VF_INSTALL_PYTHON)),$(MAKE) --no-print-directory install-python)
 
 # The man page and completions come from the tool's own definitions.
 install-cli: release-cli
@@ -114,7 +115,6 @@ uninstall:
 	      $(DESTDIR)$(VF_CMAKEDIR)/voucherifyConfig.cmake $(DESTDIR)$(VF_CMAKEDIR)/voucherifyConfigVersion.cmake
 	-rmdir $(DESTDIR)$(VF_CMAKEDIR) 2>/dev/null
 	rm -f $(addprefix $(DESTDIR),$(VF_CLI_FILES))
-	$(if $(filter yes,$(VF_INSTALL_PYTHON)),$(MAKE) --no-print-directory uninstall-python)
 
 # pkg-config and cmake, installed when missing (a fresh machine; we are root).
 install-tools:

@@ -192,3 +192,31 @@ fn an_array_count_larger_than_memory_is_refused_and_nothing_is_sent() {
     assert_eq!(server.request_count(), 1);
     unsafe { vf_client_free(client) };
 }
+
+/// The panic boundary needs unwinding: a build with `panic = "abort"`
+/// must not compile. Proving it by building would take minutes (every
+/// dependency again, with other flags), so this reads the guard; it was
+/// seen to work with `RUSTFLAGS=-Cpanic=abort cargo check --lib` (error:
+/// "libvoucherify must be built with panic = \"unwind\" ...").
+#[test]
+fn a_build_with_panic_abort_fails_to_compile() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let lib = std::fs::read_to_string(root.join("src/lib.rs")).unwrap();
+    let lines: Vec<&str> = lib.lines().map(str::trim).collect();
+    let guard = lines.iter().position(|l| *l == "#[cfg(panic = \"abort\")]");
+    let guarded = guard.and_then(|i| lines.get(i + 1));
+    assert!(
+        guarded.is_some_and(|l| l.starts_with("compile_error!(")),
+        "src/lib.rs lacks `#[cfg(panic = \"abort\")] compile_error!(...)`"
+    );
+    assert!(
+        lib.contains("panic = \\\"unwind\\\""),
+        "the error does not say what to do"
+    );
+    // And no profile of ours asks for abort.
+    let manifest = std::fs::read_to_string(root.join("Cargo.toml")).unwrap();
+    assert!(
+        !manifest.contains("panic = \"abort\""),
+        "Cargo.toml sets panic = \"abort\""
+    );
+}

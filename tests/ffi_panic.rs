@@ -6,6 +6,7 @@
 use std::ffi::{CStr, CString};
 use std::ptr;
 
+use vf_standin::{Options, StandIn};
 use voucherify::ffi::client::{vf_client_free, vf_client_new, vf_revoke_token, vf_revoke_tokens};
 use voucherify::ffi::config::{
     vf_config_free, vf_config_new, vf_config_set_app_id, vf_config_set_base_url, vf_config_set_secret_key,
@@ -14,6 +15,11 @@ use voucherify::ffi::error::{vf_error_free, vf_error_message, vf_error_status};
 use voucherify::ffi::{vf_client, Status};
 
 fn client() -> *mut vf_client {
+    // Nothing is sent: the panic comes before any request.
+    client_at("http://127.0.0.1:9")
+}
+
+fn client_at(base_url: &str) -> *mut vf_client {
     unsafe {
         let config = vf_config_new();
         let set = |f: unsafe extern "C" fn(_, _, _) -> Status, v: &str| {
@@ -22,8 +28,7 @@ fn client() -> *mut vf_client {
         };
         set(vf_config_set_app_id, "id");
         set(vf_config_set_secret_key, "key");
-        // Nothing is sent: the panic comes before any request.
-        set(vf_config_set_base_url, "http://127.0.0.1:9");
+        set(vf_config_set_base_url, base_url);
         let mut client = ptr::null_mut();
         assert_eq!(vf_client_new(config, &mut client, ptr::null_mut()), Status::Ok);
         vf_config_free(config);
@@ -33,7 +38,13 @@ fn client() -> *mut vf_client {
 
 #[test]
 fn a_panic_becomes_the_panic_status() {
-    let client = client();
+    let server = StandIn::start(Options {
+        app_id: "id".to_string(),
+        secret_key: "key".to_string(),
+        ..Options::default()
+    })
+    .unwrap();
+    let client = client_at(&server.base_url());
     let token = CString::new("vf-test-panic").unwrap();
     unsafe {
         let mut err = ptr::null_mut();
@@ -45,10 +56,16 @@ fn a_panic_becomes_the_panic_status() {
         assert!(message.ends_with(": forced by the test-panic feature"), "{message}");
         vf_error_free(err);
 
-        // The client still works after a caught panic.
-        let mut err = ptr::null_mut();
-        assert_eq!(vf_revoke_token(client, token.as_ptr(), &mut err), Status::Panic);
-        vf_error_free(err);
+        assert_eq!(server.request_count(), 0, "the panic came before any request");
+
+        // The client still works after a caught panic: it revokes for real.
+        let live = CString::new(server.mint_token("api")).unwrap();
+        assert_eq!(vf_revoke_token(client, live.as_ptr(), ptr::null_mut()), Status::Ok);
+        assert_eq!(
+            vf_revoke_token(client, live.as_ptr(), ptr::null_mut()),
+            Status::TokenNotFound
+        );
+        assert_eq!(server.request_count(), 2);
         vf_client_free(client);
     }
 }

@@ -265,6 +265,25 @@ fn a_timed_out_first_attempt_is_retried_within_the_total_deadline() {
 }
 
 #[test]
+fn our_own_backoff_never_ends_a_call_before_its_deadline() {
+    // A backoff of up to 2 s against a 400 ms budget: the retries still
+    // come, shortened, and a call that only ever meets timeouts runs to
+    // its deadline instead of giving up after its first share.
+    let server = standin();
+    let mut config = config_for(&server);
+    config.set_timeout_ms(400).unwrap();
+    config.set_retry_base_delay_ms(2_000);
+    let client = Client::new(&config).unwrap();
+    for _ in 0..5 {
+        server.push_faults(vec![Fault::Hang, Fault::Hang, Fault::Hang]);
+        let started = Instant::now();
+        let err = client.revoke_token("t").unwrap_err();
+        assert_eq!((err.status, err.attempts), (Status::Timeout, 3), "{}", err.message);
+        assert_between(started.elapsed(), 390, 1_000, "runs to the deadline");
+    }
+}
+
+#[test]
 fn a_mint_has_the_whole_budget_for_its_one_attempt() {
     let server = standin();
     let client = client_with_timeout(&server, 600);

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 mod common;
 
 use common::{assert_times_out, config_for, respond};
-use vf_standin::{Options, StandIn};
+use vf_standin::{Fault, Options, StandIn, Unreachable};
 use voucherify::{Client, Config, Status};
 
 fn standin() -> StandIn {
@@ -226,18 +226,67 @@ fn extra_headers_are_sent_but_cannot_touch_credentials() {
 }
 
 #[test]
-fn minting_is_retried_only_when_the_server_did_not_act() {
+fn minting_is_retried_only_when_the_server_certainly_did_nothing() {
     let server = standin();
     let client = Client::new(&config_for(&server)).unwrap();
-    server.push_faults(vec![respond(503, &[])]);
-    client
-        .generate_token(&["api"])
-        .expect("503: nothing was minted, so retry");
-    assert_eq!(server.request_count(), 2);
-    server.reset_log();
-    // A gateway error may hide a minted token: a retry would mint a second.
-    server.push_faults(vec![respond(502, &[])]);
-    let err = client.generate_token(&["api"]).unwrap_err();
-    assert_eq!((err.status, err.attempts), (Status::ServerError, 1));
-    assert_eq!(server.request_count(), 1);
+    // Answers saying nothing was done: the retry mints the one token.
+    for status in [429, 503] {
+        server.reset_log();
+        server.push_faults(vec![respond(status, &[])]);
+        let token = client
+            .generate_token(&["api"])
+            .unwrap_or_else(|e| panic!("{status}: {}", e.message));
+        assert_eq!(server.request_count(), 2, "{status}");
+        client.revoke_token(&token.access_token).unwrap();
+    }
+    // Failures that may hide a minted token: a retry could mint a second.
+    let may_have_minted = [
+        ("502", respond(502, &[]), Status::ServerError),
+        ("504", respond(504, &[]), Status::ServerError),
+        ("reset", Fault::Reset, Status::ConnectionFailed),
+        ("closed", Fault::Close, Status::ConnectionFailed),
+    ];
+    for (what, fault, status) in may_have_minted {
+        server.reset_log();
+        server.push_faults(vec![fault]);
+        let err = client.generate_token(&["api"]).expect_err(what);
+        assert_eq!((err.status, err.attempts), (status, 1), "{what}: {}", err.message);
+        assert_eq!(server.request_count(), 1, "{what}");
+    }
+}
+
+/// A configuration for a server that is not the stand-in (nothing will answer).
+fn config_for_url(url: &str) -> Config {
+    let mut config = Config::new();
+    config.set_app_id("id").unwrap();
+    config.set_secret_key("key").unwrap();
+    config.set_base_url(url).unwrap();
+    config.set_retry_base_delay_ms(20);
+    config
+}
+
+#[test]
+fn minting_is_retried_when_the_connection_was_refused_or_timed_out() {
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let refused = Client::new(&config_for_url(&format!("http://127.0.0.1:{port}"))).unwrap();
+    let err = refused.generate_token(&["api"]).unwrap_err();
+    assert_eq!(
+        (err.status, err.attempts),
+        (Status::ConnectionFailed, 3),
+        "{}",
+        err.message
+    );
+
+    let unreachable = Unreachable::new().unwrap();
+    let mut config = config_for_url(&unreachable.base_url());
+    config.set_connect_timeout_ms(150).unwrap();
+    let started = Instant::now();
+    let err = Client::new(&config).unwrap().generate_token(&["api"]).unwrap_err();
+    let took = started.elapsed();
+    assert_eq!((err.status, err.attempts), (Status::Timeout, 3), "{}", err.message);
+    // Three connect timeouts and two short backoffs.
+    assert!(
+        took >= Duration::from_millis(440) && took < Duration::from_millis(1500),
+        "{took:?}"
+    );
 }

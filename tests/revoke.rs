@@ -1,6 +1,8 @@
 //! Revoke against the local stand-in: every outcome, the wire format, bad
 //! input, and one client shared by many threads.
 
+use std::time::{Duration, Instant};
+
 mod common;
 
 use common::{header, revoke_from_threads, single_attempt_config};
@@ -184,4 +186,37 @@ fn one_client_serves_many_threads() {
     let tokens: Vec<String> = (0..160).map(|_| server.mint_token("api")).collect();
     revoke_from_threads(&client, &tokens, 20);
     assert_eq!(server.request_count(), 320);
+}
+
+#[test]
+fn bulk_revoke_runs_as_many_requests_at_once_as_asked_and_never_more_than_32() {
+    const LATENCY: Duration = Duration::from_millis(200);
+    let server = common::standin(Options {
+        latency_ms: LATENCY.as_millis() as u64,
+        ..Options::default()
+    });
+    let client = client_for(&server);
+    // (parallelism asked, tokens, requests expected at once)
+    for (asked, count, at_once) in [(1, 4, 1), (4, 16, 4), (0, 16, 4), (64, 64, 32)] {
+        let tokens: Vec<String> = (0..count).map(|_| server.mint_token("api")).collect();
+        server.reset_log();
+        let started = Instant::now();
+        let outcomes = client.revoke_tokens(&tokens, asked);
+        let took = started.elapsed();
+        assert!(outcomes.iter().all(Result::is_ok), "parallelism {asked}");
+        let max_in_flight = server.max_in_flight();
+        // 32 threads on 2 cores may not all have started within one latency.
+        let fewest = if at_once == 32 { 24 } else { at_once };
+        assert!(
+            (fewest..=at_once).contains(&max_in_flight),
+            "parallelism {asked}: {max_in_flight} requests at once, expected {at_once}"
+        );
+        // Each worker revokes its share one after another.
+        let rounds = (count / at_once) as u32;
+        assert!(
+            took + Duration::from_millis(20) >= LATENCY * rounds
+                && took < LATENCY * rounds + Duration::from_millis(1500),
+            "parallelism {asked}: {took:?} for {rounds} rounds of {LATENCY:?}"
+        );
+    }
 }

@@ -73,11 +73,15 @@ namespace detail {
 inline std::string str(const char *s) { return s != nullptr ? std::string(s) : std::string(); }
 }  // namespace detail
 
-/// Rate-limit headers of an answer; -1 for each one absent (or not seen yet).
+/// Rate-limit headers of an answer; -1 (or empty) for each one absent (or
+/// not seen yet).
 struct RateLimit {
     std::int64_t limit;      // X-Rate-Limit-Limit: calls allowed per period
     std::int64_t remaining;  // X-Rate-Limit-Remaining: calls left in this period
     std::int64_t retry_at;   // X-Rate-Limit-Retry: Unix seconds when calls are allowed again
+    std::string type;        // X-Rate-Limit-Type: "api_calls", "api_calls_cycle" (the billing cycle's quota)...
+
+    RateLimit() : limit(-1), remaining(-1), retry_at(-1) {}
 };
 
 /// A failed call: what() is the library's one-line message, fit for a log.
@@ -131,6 +135,7 @@ private:
         rate_limit_.limit = vf_error_rate_limit_limit(error);
         rate_limit_.remaining = vf_error_rate_limit_remaining(error);
         rate_limit_.retry_at = vf_error_rate_limit_retry_at(error);
+        rate_limit_.type = detail::str(vf_error_rate_limit_type(error));
     }
 
     static std::string message_of(Status status, const vf_error *error) {
@@ -176,6 +181,23 @@ struct Deleter {
 inline std::string take_string(char *s) {
     std::unique_ptr<char, Deleter<char, vf_string_free> > owner(s);
     return s != nullptr ? std::string(s) : std::string();
+}
+}  // namespace detail
+
+/// Receives the library's log records (vf_config_set_log_callback): a
+/// level (VF_LOG_LEVEL_ERROR .. VF_LOG_LEVEL_TRACE) and one line of text,
+/// which never holds a secret. Called from the library's threads, several
+/// at once: it must be thread-safe, quick, and must not call back into the
+/// client it reports on. An exception it throws is dropped.
+typedef std::function<void(vf_log_level, const std::string &)> LogFunction;
+
+namespace detail {
+inline void log_to_function(void *user_data, int level, const char *message) {
+    try {
+        (*static_cast<LogFunction *>(user_data))(static_cast<vf_log_level>(level), message ? message : "");
+    } catch (...) {
+        // Nothing may unwind into the library's threads.
+    }
 }
 }  // namespace detail
 
@@ -231,7 +253,22 @@ public:
         return set(vf_config_add_header, detail::c_string(name, "header name"), detail::c_string(value, "header value"));
     }
 
+    /// Sends the records at `min_level` and above to `log`; an empty
+    /// function removes it. Clients built from this config (and their
+    /// token sources) keep the function alive.
+    Config &log(LogFunction log, vf_log_level min_level = VF_LOG_LEVEL_WARN) {
+        std::shared_ptr<LogFunction> kept;
+        if (log)
+            kept = std::make_shared<LogFunction>(std::move(log));
+        vf_log_callback callback = kept ? &detail::log_to_function : nullptr;
+        set(vf_config_set_log_callback, callback, static_cast<void *>(kept.get()), static_cast<int>(min_level));
+        log_ = kept;
+        return *this;
+    }
+
     vf_config *get() const noexcept { return p_.get(); }
+    /// The log function set with log(), shared with the clients built.
+    std::shared_ptr<LogFunction> log_function() const { return log_; }
 
 private:
     template <typename... Params, typename... Args>
@@ -239,6 +276,7 @@ private:
         detail::call(setter, p_.get(), args...);
         return *this;
     }
+    std::shared_ptr<LogFunction> log_;
     std::unique_ptr<vf_config, detail::Deleter<vf_config, vf_config_free> > p_;
 };
 
@@ -301,7 +339,7 @@ typedef vf_counters Counters;
 class Client {
 public:
     /// Copies what it needs from `config`, which may be dropped afterwards.
-    explicit Client(const Config &config) {
+    explicit Client(const Config &config) : log_(config.log_function()) {
         vf_client *client = nullptr;
         detail::call(vf_client_new, config.get(), &client);
         p_.reset(client);
@@ -407,12 +445,28 @@ public:
 
     /// The rate-limit headers of the latest answer this client received.
     RateLimit rate_limit() const {
-        RateLimit r = {-1, -1, -1};
+        RateLimit r;
         detail::call(vf_client_rate_limit, p_.get(), &r.limit, &r.remaining, &r.retry_at);
+        char *type = nullptr;
+        detail::call(vf_client_rate_limit_type, p_.get(), &type);
+        if (type != nullptr)
+            r.type = detail::take_string(type);
         return r;
     }
 
+    /// Until when the rate limit pauses this client, in Unix milliseconds,
+    /// or -1 when calls go out at once. During a pause nothing is sent by
+    /// any thread using the client; a call whose timeout ends first throws
+    /// VF_STATUS_RATE_LIMITED (or VF_STATUS_QUOTA_EXCEEDED) at once.
+    std::int64_t paused_until_ms() const {
+        std::int64_t unix_ms = -1;
+        detail::call(vf_client_paused_until, p_.get(), &unix_ms);
+        return unix_ms;
+    }
+
     vf_client *get() const noexcept { return p_.get(); }
+    /// The log function this client reports to, if any.
+    std::shared_ptr<LogFunction> log_function() const { return log_; }
 
 private:
     // What the C progress callback needs. An exception must not cross the
@@ -436,6 +490,8 @@ private:
             }
         }
     };
+    // Declared first, destroyed last: it outlives the client using it.
+    std::shared_ptr<LogFunction> log_;
     std::unique_ptr<vf_client, detail::Deleter<vf_client, vf_client_free> > p_;
 };
 
@@ -447,7 +503,7 @@ class TokenSource {
 public:
     /// Mints nothing yet. The source keeps the client's pool alive, so the
     /// Client may be destroyed first.
-    explicit TokenSource(const Client &client, const std::string &scope = "api") {
+    explicit TokenSource(const Client &client, const std::string &scope = "api") : log_(client.log_function()) {
         vf_token_source *source = nullptr;
         detail::call(vf_token_source_new, client.get(), detail::c_string(scope, "scope"), &source);
         p_.reset(source);
@@ -493,6 +549,8 @@ public:
     vf_token_source *get() const noexcept { return p_.get(); }
 
 private:
+    // Outlives the source, which may log until it is freed (its revoke).
+    std::shared_ptr<LogFunction> log_;
     std::unique_ptr<vf_token_source, detail::Deleter<vf_token_source, vf_token_source_free> > p_;
 };
 

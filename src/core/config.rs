@@ -363,6 +363,12 @@ pub(crate) fn parse_base_url(input: &str) -> Result<BaseUrl, Error> {
     if input.chars().any(|c| c.is_control() || c == ' ') {
         return Err(invalid("the base URL contains a space or a control character"));
     }
+    // Host names are ASCII here (no IDNA support is built in); a non-ASCII
+    // or percent-encoded one would reach idna's Unicode path, whose adapter
+    // asserts (found by the config_inputs fuzz target).
+    if !input.is_ascii() || input.contains('%') {
+        return Err(invalid("the base URL must be ASCII, without percent-encoding"));
+    }
     let url = Url::parse(input).map_err(|e| invalid(format!("the base URL is not a valid URL: {e}")))?;
     let is_https = match url.scheme() {
         "https" => true,

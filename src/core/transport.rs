@@ -319,12 +319,17 @@ impl Transport {
             }
             let give_up = retry == Retry::No || attempts >= self.max_attempts;
             // The server's wait is honoured in full, or not at all when the
-            // deadline comes first; our own backoff is capped.
+            // deadline comes first; our own backoff is capped, and shortened
+            // so that the next attempt still has half the time left (a call
+            // never gives up before its deadline because of our own delay).
+            let now = Instant::now();
             let delay = match give_up {
                 true => Duration::ZERO,
-                false => own_wait.unwrap_or_else(|| self.backoff(attempts).min(MAX_RETRY_DELAY)),
+                false => own_wait.unwrap_or_else(|| {
+                    let half_left = deadline.saturating_duration_since(now) / 2;
+                    self.backoff(attempts).min(MAX_RETRY_DELAY).min(half_left)
+                }),
             };
-            let now = Instant::now();
             let resume = instant_after(now, delay).max(self.allowance.pause_end().unwrap_or(now));
             if give_up || resume >= deadline {
                 if !give_up {

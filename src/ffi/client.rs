@@ -37,6 +37,11 @@ pub struct vf_client {
 /// if the application id or secret key is missing, or if the base URL is
 /// plain `http://` to a host that is not loopback without
 /// `vf_config_set_allow_insecure_http()`. Sends no request.
+///
+/// \param config the configuration, copied
+/// \param client_out receives the new client, freed with `vf_client_free()`
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_client_new(
@@ -60,6 +65,8 @@ pub unsafe extern "C" fn vf_client_new(
 
 /// Frees a client and closes its connections. NULL is accepted and
 /// ignored. No other thread may be using the client.
+///
+/// \param client the client to free; may be NULL
 #[no_mangle]
 pub unsafe extern "C" fn vf_client_free(client: *mut vf_client) {
     // SAFETY: the caller passes NULL or a client it owns, once.
@@ -86,6 +93,11 @@ pub unsafe extern "C" fn vf_client_free(client: *mut vf_client) {
 /// a later attempt is answered 404, the call returns `VF_STATUS_OK`: the
 /// token is gone, as asked, most likely by that first attempt. A 404 after
 /// attempts the server certainly ignored stays `VF_STATUS_TOKEN_NOT_FOUND`.
+///
+/// \param client the client
+/// \param access_token the token to revoke
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, `VF_STATUS_TOKEN_NOT_FOUND`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_revoke_token(
@@ -103,6 +115,13 @@ pub unsafe extern "C" fn vf_revoke_token(
 /// (from any thread): `X-Rate-Limit-Limit`, `X-Rate-Limit-Remaining` and
 /// `X-Rate-Limit-Retry` (Unix seconds). Each out-pointer may be NULL;
 /// each receives -1 when no answer carried that header yet. Thread-safe.
+///
+/// \param client the client
+/// \param limit_out receives `X-Rate-Limit-Limit`, or -1; may be NULL
+/// \param remaining_out receives `X-Rate-Limit-Remaining`, or -1; may be NULL
+/// \param retry_at_out receives `X-Rate-Limit-Retry`, or -1; may be NULL
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or `VF_STATUS_NULL_ARGUMENT` for a NULL client
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_client_rate_limit(
@@ -132,6 +151,11 @@ pub unsafe extern "C" fn vf_client_rate_limit(
 /// `"api_calls_cycle"`. `*type_out` receives a string owned by the caller
 /// (`vf_string_free()`), or NULL when no answer carried the header yet.
 /// Thread-safe.
+///
+/// \param client the client
+/// \param type_out receives the limit's type, freed with `vf_string_free()`, or NULL
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or `VF_STATUS_NULL_ARGUMENT` for a NULL pointer
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_client_rate_limit_type(
@@ -160,6 +184,11 @@ pub unsafe extern "C" fn vf_client_rate_limit_type(
 /// before then fails at once with `VF_STATUS_RATE_LIMITED` (or
 /// `VF_STATUS_QUOTA_EXCEEDED` when the billing cycle's quota is spent),
 /// sending nothing; the others wait and then go out.
+///
+/// \param client the client
+/// \param unix_ms_out receives the end of the pause in Unix milliseconds, or -1
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or `VF_STATUS_NULL_ARGUMENT` for a NULL pointer
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_client_paused_until(
@@ -189,6 +218,12 @@ pub unsafe extern "C" fn vf_client_paused_until(
 /// token, owned by the caller (`vf_token_free()`). Tokens live 900 s and a
 /// project may hold at most 1000: mint once and reuse, for example with a
 /// `vf_token_source`. Thread-safe.
+///
+/// \param client the client
+/// \param scope the space-separated scopes
+/// \param token_out receives the new token, freed with `vf_token_free()`
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_generate_token(
@@ -213,6 +248,13 @@ pub unsafe extern "C" fn vf_generate_token(
 /// `token_out` is not NULL it receives the token's details when active
 /// (owned by the caller, `vf_token_free()`) and NULL otherwise.
 /// Thread-safe.
+///
+/// \param client the client
+/// \param access_token the token to look up
+/// \param active_out receives whether the token is active
+/// \param token_out NULL, or receives the active token's details (NULL when inactive)
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_introspect_token(
@@ -256,6 +298,15 @@ pub unsafe extern "C" fn vf_introspect_token(
 /// outcomes were; an argument error (NULL `client`, `tokens` or
 /// `statuses_out` with `count` > 0, or a `count` larger than any array)
 /// writes none and sends nothing.
+///
+/// \param client the client
+/// \param tokens the `count` tokens to revoke
+/// \param count how many tokens
+/// \param parallelism requests at a time: 0 for 4, at most 32
+/// \param statuses_out receives `count` outcomes, in the order of `tokens`
+/// \param errors_out NULL, or receives `count` error objects or NULLs
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK` once every outcome is written, or the argument error
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_revoke_tokens(
@@ -296,6 +347,17 @@ pub type vf_revoke_progress =
 /// `vf_error_attempts()` is 0) and no `progress` call. So do the tokens
 /// not yet sent when `vf_client_cancel()` is called. The return value is
 /// `VF_STATUS_OK` whenever every outcome was written, stopped or not.
+///
+/// \param client the client
+/// \param tokens the `count` tokens to revoke
+/// \param count how many tokens
+/// \param parallelism requests at a time: 0 for 4, at most 32
+/// \param progress called as each token finishes; may be NULL
+/// \param user_data passed to `progress` as it is
+/// \param statuses_out receives `count` outcomes, in the order of `tokens`
+/// \param errors_out NULL, or receives `count` error objects or NULLs
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK` once every outcome is written, or the argument error
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_revoke_tokens_with_progress(
@@ -412,6 +474,10 @@ unsafe fn revoke_many(
 /// Thread-safe, but not async-signal-safe: from a signal handler, wake a
 /// thread that calls it instead. The client must still be freed with
 /// `vf_client_free()` once no other call is running.
+///
+/// \param client the client to cancel
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or `VF_STATUS_NULL_ARGUMENT` for a NULL client
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_client_cancel(client: *const vf_client, err_out: *mut *mut vf_error) -> Status {

@@ -22,6 +22,8 @@ pub struct vf_config {
 /// total timeout, no channel header, no user-agent suffix, insecure HTTP
 /// only to loopback hosts. Application id and secret key must still be set.
 /// Returns NULL only if memory runs out.
+///
+/// \return a new configuration, freed with `vf_config_free()`
 #[must_use]
 #[no_mangle]
 pub extern "C" fn vf_config_new() -> *mut vf_config {
@@ -30,6 +32,8 @@ pub extern "C" fn vf_config_new() -> *mut vf_config {
 
 /// Frees a configuration. NULL is accepted and ignored. Clients built from
 /// it are not affected.
+///
+/// \param config the configuration to free; may be NULL
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_free(config: *mut vf_config) {
     // SAFETY: the caller passes NULL or a configuration it owns, once.
@@ -38,6 +42,11 @@ pub unsafe extern "C" fn vf_config_free(config: *mut vf_config) {
 
 /// Sets the application id, sent as `X-App-Id`. It must be non-empty
 /// printable ASCII without spaces (`VF_STATUS_INVALID_ARGUMENT` otherwise).
+///
+/// \param config the configuration to change
+/// \param app_id the application id
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_app_id(
@@ -52,6 +61,11 @@ pub unsafe extern "C" fn vf_config_set_app_id(
 
 /// Sets the secret key, sent as `X-App-Token`. It must be non-empty
 /// printable ASCII without spaces. It never appears in any message.
+///
+/// \param config the configuration to change
+/// \param secret_key the secret key
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_secret_key(
@@ -69,6 +83,11 @@ pub unsafe extern "C" fn vf_config_set_secret_key(
 /// Sends requests to `https://<cluster>.voucherify.io`, where `cluster` is
 /// one of `api` (the default, Europe), `us1.api` or `as1.api`. Replaces any
 /// base URL set before.
+///
+/// \param config the configuration to change
+/// \param cluster the cluster's name, such as `"us1.api"`
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_cluster(
@@ -92,6 +111,11 @@ pub unsafe extern "C" fn vf_config_set_cluster(
 /// to is one of those. User information, queries and fragments are
 /// refused, and no error message quotes the URL. Scheme and host are
 /// stored in lower case. Replaces any cluster set before.
+///
+/// \param config the configuration to change
+/// \param base_url the base URL
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_base_url(
@@ -109,6 +133,11 @@ pub unsafe extern "C" fn vf_config_set_base_url(
 /// Allows (`true`) or refuses (`false`, the default) plain `http://` base
 /// URLs whose host is not loopback, or that a proxy would carry. With it, credentials travel
 /// unencrypted: only for a trusted network.
+///
+/// \param config the configuration to change
+/// \param allow whether plain HTTP to other hosts is allowed
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_allow_insecure_http(
@@ -125,6 +154,11 @@ pub unsafe extern "C" fn vf_config_set_allow_insecure_http(
 /// Sets how long establishing a connection (TCP and TLS) may take, in
 /// milliseconds; at least 1. Default 10 000. It never extends the total
 /// timeout.
+///
+/// \param config the configuration to change
+/// \param timeout_ms the connect timeout in milliseconds, at least 1
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_connect_timeout_ms(
@@ -146,6 +180,11 @@ pub unsafe extern "C" fn vf_config_set_connect_timeout_ms(
 /// (the time left divided by the attempts left: with the defaults, 10 s
 /// for the first of 3), and the last attempt, or an attempt of a mint
 /// (whose timeout is never retried), gets all of it.
+///
+/// \param config the configuration to change
+/// \param timeout_ms the total timeout in milliseconds, at least 1
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_timeout_ms(
@@ -160,6 +199,11 @@ pub unsafe extern "C" fn vf_config_set_timeout_ms(
 
 /// Sets the `X-Voucherify-Channel` header that names the integration to
 /// Voucherify (printable ASCII); NULL sends none (the default).
+///
+/// \param config the configuration to change
+/// \param channel the channel's name, or NULL for none
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_channel(
@@ -177,6 +221,11 @@ pub unsafe extern "C" fn vf_config_set_channel(
 /// Appends text (printable ASCII, such as `"my-service/1.2"`) to the
 /// `User-Agent: libvoucherify/<version>` header; NULL appends nothing (the
 /// default).
+///
+/// \param config the configuration to change
+/// \param suffix the text to append, or NULL for none
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_user_agent_suffix(
@@ -197,6 +246,10 @@ pub unsafe extern "C" fn vf_config_set_user_agent_suffix(
 /// it was. If any variable is invalid, nothing changes and the error names
 /// the variable. Reads the environment with `getenv`: do not call it while
 /// another thread calls `setenv`.
+///
+/// \param config the configuration to change
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or `VF_STATUS_INVALID_ARGUMENT` naming the invalid variable
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_load_env(config: *mut vf_config, err_out: *mut *mut vf_error) -> Status {
@@ -214,6 +267,11 @@ pub unsafe extern "C" fn vf_config_load_env(config: *mut vf_config, err_out: *mu
 /// A 402, or a 429 for the billing cycle's quota or an ended plan, is
 /// `VF_STATUS_QUOTA_EXCEEDED` and never retried. Each attempt gets a share
 /// of the total timeout (see `vf_config_set_timeout_ms()`).
+///
+/// \param config the configuration to change
+/// \param attempts the most requests per call, 1 to 10
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_max_attempts(
@@ -228,6 +286,11 @@ pub unsafe extern "C" fn vf_config_set_max_attempts(
 
 /// Sets the longest wait before the first retry, in milliseconds (default
 /// 200); each further retry may wait up to twice as long as the one before.
+///
+/// \param config the configuration to change
+/// \param delay_ms the longest first wait in milliseconds
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_retry_base_delay_ms(
@@ -247,6 +310,11 @@ pub unsafe extern "C" fn vf_config_set_retry_base_delay_ms(
 /// are refused with `VF_STATUS_INVALID_ARGUMENT`. NULL removes it (the
 /// default: no proxy, whatever the environment says). The URL, which may
 /// hold a password, never appears in any message.
+///
+/// \param config the configuration to change
+/// \param proxy_url the proxy's URL, or NULL for none
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_proxy(
@@ -271,6 +339,11 @@ pub unsafe extern "C" fn vf_config_set_proxy(
 /// networks (`10.0.0.0/8`), each optionally with `:port`. A proxy with a
 /// scheme other than http or https makes `vf_client_new()` fail with
 /// `VF_STATUS_INVALID_ARGUMENT` rather than connect directly.
+///
+/// \param config the configuration to change
+/// \param from_env whether to take the proxy from the environment
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_proxy_from_env(
@@ -289,6 +362,11 @@ pub unsafe extern "C" fn vf_config_set_proxy_from_env(
 /// operating system's store, read once per process;
 /// `VF_TLS_ROOTS_MOZILLA` is Mozilla's list built into the library.
 /// Certificates are always verified.
+///
+/// \param config the configuration to change
+/// \param roots a `vf_tls_roots` value
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_tls_roots(
@@ -314,6 +392,11 @@ pub unsafe extern "C" fn vf_config_set_tls_roots(
 /// is read by `vf_client_new()`, which fails with
 /// `VF_STATUS_INVALID_ARGUMENT` if it cannot be read or holds no
 /// certificate. NULL removes it.
+///
+/// \param config the configuration to change
+/// \param path the PEM file's path, or NULL for none
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_ca_file(
@@ -333,6 +416,12 @@ pub unsafe extern "C" fn vf_config_set_ca_file(
 /// `Content-Length`, `Transfer-Encoding`, `Host`, `Connection`) cannot be
 /// replaced: `VF_STATUS_INVALID_ARGUMENT`. The name must be an HTTP token
 /// and the value printable ASCII.
+///
+/// \param config the configuration to change
+/// \param name the header's name
+/// \param value the header's value
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_add_header(

@@ -252,6 +252,8 @@ pub(crate) unsafe fn free_object<T>(ptr: *mut T) {
 
 /// Frees a string that libvoucherify returned as owned (`char *`). NULL is
 /// accepted and ignored.
+///
+/// \param string the string to free; may be NULL
 #[no_mangle]
 pub unsafe extern "C" fn vf_string_free(string: *mut c_char) {
     boundary_value((), || {

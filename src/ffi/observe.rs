@@ -47,6 +47,13 @@ pub type vf_log_callback = Option<unsafe extern "C" fn(user_data: *mut c_void, l
 /// (that could wait for itself), must return quickly, and must not free
 /// `user_data` while any client built with it exists. An unknown
 /// `min_level` is `VF_STATUS_INVALID_ARGUMENT`.
+///
+/// \param config the configuration to change
+/// \param callback receives each log record; NULL for none
+/// \param user_data passed to `callback` as it is
+/// \param min_level the least severe `vf_log_level` wanted
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_config_set_log_callback(
@@ -112,9 +119,11 @@ pub struct vf_counters {
     pub requests: u64,
     /// Requests that were retries.
     pub retries: u64,
-    /// Answers by status class.
+    /// Answers 2xx.
     pub answers_2xx: u64,
+    /// Answers 4xx.
     pub answers_4xx: u64,
+    /// Answers 5xx.
     pub answers_5xx: u64,
     /// Answers with another status (1xx, 3xx).
     pub answers_other: u64,
@@ -123,9 +132,11 @@ pub struct vf_counters {
     /// Milliseconds spent waiting because the server asked to
     /// (`Retry-After`, the rate-limit reset).
     pub paused_ms: u64,
-    /// Requests that got no usable answer, by kind.
+    /// Requests that got no usable answer because a timeout expired.
     pub timeouts: u64,
+    /// Requests that got no usable answer because the connection failed.
     pub connection_failures: u64,
+    /// Requests that got no usable answer because TLS failed.
     pub tls_failures: u64,
     /// Connections opened (TCP, with TLS for https).
     pub connections_opened: u64,
@@ -156,6 +167,11 @@ impl From<Counters> for vf_counters {
 /// `counters->size` reaches (see `vf_counters`). Thread-safe, and cheap:
 /// a few atomic reads. `VF_STATUS_INVALID_ARGUMENT` if `counters->size`
 /// is smaller than the `size` field itself.
+///
+/// \param client the client
+/// \param counters receives the counters; its `size` set by the caller
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_client_counters(

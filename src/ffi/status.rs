@@ -149,6 +149,8 @@ const _: () = assert!(VERSION_C.count_bytes() == VERSION.len());
 /// The library's version, such as `"0.1.0"`: a static string, never freed.
 /// It equals `VF_VERSION` in the header the program was built with, unless
 /// the program runs against another build of the library.
+///
+/// \return the version, such as `"0.1.0"`
 #[no_mangle]
 pub extern "C" fn vf_version() -> *const c_char {
     boundary_value(c"".as_ptr(), || VERSION_C.as_ptr())
@@ -178,6 +180,8 @@ const VERSION_NUMBER: u32 = {
 /// The library's version as one number, `major * 10000 + minor * 100 +
 /// patch` (100 for 0.1.0), to compare with `VF_VERSION_NUMBER` and
 /// `VF_AT_LEAST_VERSION()` of the header the program was built with.
+///
+/// \return the version as one number, as `VF_VERSION_NUMBER` encodes it
 #[no_mangle]
 pub extern "C" fn vf_version_number() -> u32 {
     boundary_value(VERSION_NUMBER, || VERSION_NUMBER)
@@ -186,6 +190,9 @@ pub extern "C" fn vf_version_number() -> u32 {
 /// The name of a status, such as `"VF_STATUS_TIMEOUT"`, for any `int`
 /// (values this version does not know give `"VF_STATUS_UNKNOWN"`). A static
 /// string, never freed, never NULL.
+///
+/// \param status any value, a `vf_status` or not
+/// \return the status's name
 #[no_mangle]
 pub extern "C" fn vf_status_str(status: c_int) -> *const c_char {
     boundary_value(c"VF_STATUS_UNKNOWN".as_ptr(), || {

@@ -35,24 +35,36 @@ impl vf_token {
 
 /// The access token itself, for `Authorization: Bearer <token>`. NULL if
 /// `token` is NULL.
+///
+/// \param token the token object; may be NULL
+/// \return the access token, or NULL
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_access_token(token: *const vf_token) -> *const c_char {
     field(token, ptr::null(), |t| t.access_token.as_ptr())
 }
 
 /// The OAuth client id Voucherify assigned. NULL if `token` is NULL.
+///
+/// \param token the token object; may be NULL
+/// \return the client id, or NULL
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_client_id(token: *const vf_token) -> *const c_char {
     field(token, ptr::null(), |t| t.client_id.as_ptr())
 }
 
 /// The token's scopes, space-separated. NULL if `token` is NULL.
+///
+/// \param token the token object; may be NULL
+/// \return the scopes, or NULL
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_scope(token: *const vf_token) -> *const c_char {
     field(token, ptr::null(), |t| t.scope.as_ptr())
 }
 
 /// The token type, `"Bearer"`. NULL if `token` is NULL.
+///
+/// \param token the token object; may be NULL
+/// \return the token type, or NULL
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_type(token: *const vf_token) -> *const c_char {
     field(token, ptr::null(), |t| t.token_type.as_ptr())
@@ -61,6 +73,9 @@ pub unsafe extern "C" fn vf_token_type(token: *const vf_token) -> *const c_char 
 /// When the token expires by Voucherify's clock, in Unix seconds; 0 if
 /// `token` is NULL. Prefer `vf_token_expires_in()`, which does not depend
 /// on the two clocks agreeing.
+///
+/// \param token the token object; may be NULL
+/// \return the expiry in Unix seconds, or 0
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_expires_at(token: *const vf_token) -> i64 {
     field(token, 0, |t| t.expires_at)
@@ -68,6 +83,9 @@ pub unsafe extern "C" fn vf_token_expires_at(token: *const vf_token) -> i64 {
 
 /// Seconds the token had left when Voucherify answered (900 for a new
 /// token); 0 if `token` is NULL.
+///
+/// \param token the token object; may be NULL
+/// \return the seconds left at the answer, or 0
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_expires_in(token: *const vf_token) -> i64 {
     field(token, 0, |t| t.expires_in)
@@ -75,6 +93,8 @@ pub unsafe extern "C" fn vf_token_expires_in(token: *const vf_token) -> i64 {
 
 /// Frees a token object (it does not revoke the token). NULL is accepted
 /// and ignored.
+///
+/// \param token the token object to free; may be NULL
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_free(token: *mut vf_token) {
     // SAFETY: the caller passes NULL or a token it owns, once.

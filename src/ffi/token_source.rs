@@ -46,6 +46,12 @@ pub struct vf_token_source {
 /// Creates a token source for `scope` (space-separated scopes, such as
 /// `"api"` or `"vouchers campaigns"`) on `client`. Mints nothing yet. On
 /// success `*source_out` receives the source, owned by the caller.
+///
+/// \param client the client, whose connection pool the source keeps alive
+/// \param scope the space-separated scopes
+/// \param source_out receives the new source, freed with `vf_token_source_free()`
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_new(
@@ -67,6 +73,11 @@ pub unsafe extern "C" fn vf_token_source_new(
 /// Sets how long before expiry a token is replaced, in milliseconds
 /// (default 60 000). The margin used never exceeds half of a token's
 /// lifetime. Call before sharing the source between threads.
+///
+/// \param source the token source, not yet shared with other threads
+/// \param margin_ms the margin in milliseconds
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_set_refresh_margin_ms(
@@ -85,6 +96,11 @@ pub unsafe extern "C" fn vf_token_source_set_refresh_margin_ms(
 /// Sets whether `vf_token_source_free()` revokes the token the source
 /// minted (`true`, the default: restarts then do not pile up live tokens
 /// toward the project's limit of 1000). Call before sharing the source.
+///
+/// \param source the token source, not yet shared with other threads
+/// \param revoke whether freeing the source revokes its token
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_set_revoke_on_free(
@@ -103,6 +119,11 @@ pub unsafe extern "C" fn vf_token_source_set_revoke_on_free(
 /// if a refresh fails while the current token is still valid, that token
 /// is given and a call after the one-second backoff tries again.
 /// Thread-safe.
+///
+/// \param source the token source
+/// \param token_out receives the token, freed with `vf_string_free()`
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_access_token(
@@ -122,6 +143,11 @@ pub unsafe extern "C" fn vf_token_source_access_token(
 /// Like `vf_token_source_access_token()`, but writes the whole header
 /// value `Bearer <token>` for `Authorization`. Free it with
 /// `vf_string_free()`. Thread-safe.
+///
+/// \param source the token source
+/// \param header_out receives `Bearer <token>`, freed with `vf_string_free()`
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_authorization(
@@ -148,6 +174,10 @@ pub unsafe extern "C" fn vf_token_source_authorization(
 /// A 401 may arrive after another thread already replaced the token; this
 /// function cannot tell and mints again. `vf_token_source_refresh_rejected()`
 /// is told which token was rejected and mints only when it is still current.
+///
+/// \param source the token source
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_refresh(
@@ -167,6 +197,12 @@ pub unsafe extern "C" fn vf_token_source_refresh(
 /// with `vf_string_free()`. The rejected token is not revoked. Within a
 /// second after a failed mint it returns that failure without a request.
 /// Thread-safe.
+///
+/// \param source the token source
+/// \param rejected_token the token a request was answered 401 with
+/// \param token_out receives a valid token, freed with `vf_string_free()`
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
 #[must_use]
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_refresh_rejected(
@@ -190,6 +226,8 @@ pub unsafe extern "C" fn vf_token_source_refresh_rejected(
 /// never retried, bounded by the client's timeout; failures are ignored,
 /// since the token expires anyway. In a forked child it revokes nothing
 /// (the token is the parent's). NULL is accepted and ignored.
+///
+/// \param source the token source to free; may be NULL
 #[no_mangle]
 pub unsafe extern "C" fn vf_token_source_free(source: *mut vf_token_source) {
     // SAFETY: the caller passes NULL or a source it owns, once.

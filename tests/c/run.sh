@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Builds and runs the C side of libvoucherify against the local stand-in:
 #  - the header compiled alone as C99 and C++;
-#  - the test programs tests/c/test_{capi,lifecycle,resilience,progress,sharing,rate_limits}.c (with
-#    tests/c/testlib.c) under valgrind (no errors, no definite leaks), and the
+#  - the test programs tests/c/test_{capi,lifecycle,resilience,progress,sharing,observe,rate_limits}.c (with
+#    tests/c/testlib.c) under valgrind (no errors, no definite or indirect
+#    leaks), and the
 #    samples bindings/c/{revoke_token,lifecycle}.c, partly under valgrind;
 #  - then the test programs built a second time with AddressSanitizer and
 #    UndefinedBehaviorSanitizer (leak detection on), run again.
@@ -21,8 +22,9 @@ libdir=$root/target/debug
 
 fail() { echo "tests/c/run.sh: $*" >&2; exit 1; }
 
+# Indirect leaks count too: they are what a lost object's own allocations become.
 valgrind=(valgrind --error-exitcode=99 --leak-check=full
-          --errors-for-leak-kinds=definite --show-leak-kinds=definite)
+          --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect)
 
 # From here on in both modes every check runs, so one report shows all failures.
 failures=0

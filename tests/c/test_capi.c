@@ -331,11 +331,30 @@ static void test_ok_and_not_found(const vf_client *client)
 }
 
 /* Channel and user-agent suffix travel as headers. */
+/* The headers of the latest request in the stand-in's log, as its JSON
+ * shows them ([["name","value"],...]), to free; NULL if there is none. */
+static char *latest_request_headers(void)
+{
+    char *log = standin_request("GET", "/_standin/requests", NULL);
+    const char *latest = NULL, *end = NULL, *p = log;
+    char *headers = NULL;
+
+    while (p != NULL && (p = strstr(p, "\"headers\":[")) != NULL)
+        latest = p++;
+    if (latest != NULL)
+        end = strstr(latest, "]]");
+    if (end != NULL)
+        headers = strndup(latest, (size_t)(end + 2 - latest));
+    free(log);
+    return headers;
+}
+
 static void test_headers(void)
 {
     vf_config *cfg = standin_config();
     vf_client *client;
-    char *log;
+    char *headers;
+    int ok = 1;
 
     CHECK_STATUS(vf_config_set_channel(cfg, "c-api-test", NULL), VF_STATUS_OK);
     CHECK_STATUS(vf_config_set_user_agent_suffix(cfg, "test-capi/1.0", NULL), VF_STATUS_OK);
@@ -343,11 +362,14 @@ static void test_headers(void)
     if (client == NULL)
         return;
     CHECK_STATUS(vf_revoke_token(client, "unknown-token", NULL), VF_STATUS_TOKEN_NOT_FOUND);
-    log = standin_request("GET", "/_standin/requests", NULL);
-    CHECK(log != NULL && strstr(log, "c-api-test") != NULL);
-    CHECK(log != NULL && strstr(log, "libvoucherify/" VF_VERSION) != NULL);
-    CHECK(log != NULL && strstr(log, "test-capi/1.0") != NULL);
-    free(log);
+    /* Each value whole, in the header it belongs to. */
+    headers = latest_request_headers();
+    ok &= CHECK(headers != NULL && strstr(headers, "[\"x-voucherify-channel\",\"c-api-test\"]") != NULL);
+    ok &= CHECK(headers != NULL
+                && strstr(headers, "[\"user-agent\",\"libvoucherify/" VF_VERSION " test-capi/1.0\"]") != NULL);
+    if (!ok)
+        fprintf(stderr, "    headers: %s\n", headers ? headers : "(none)");
+    free(headers);
     vf_client_free(client);
 }
 
@@ -457,7 +479,8 @@ static void test_timeout(void)
     start = now_ms();
     CHECK_ERROR(vf_revoke_token(client, "fault-hang", &err), err, VF_STATUS_TIMEOUT, 0, "fault-hang");
     elapsed = now_ms() - start;
-    if (!CHECK(elapsed < 2000.0))
+    /* Not before the deadline; after it, slack for valgrind. */
+    if (!CHECK(elapsed >= 290.0 && elapsed < 2000.0))
         fprintf(stderr, "    the 300 ms timeout took %.0f ms\n", elapsed);
     vf_client_free(client);
 }

@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
+#include <memory>
+#include <mutex>
 #include <set>
 #include <stdexcept>
 #include <string>
@@ -263,6 +265,44 @@ static void test_counters() {
     CHECK(c.connections_opened == 1);  // kept alive
 }
 
+// Logging through a std::function: the records arrive at their levels, the
+// function outlives the Config it was set on, and a throwing one is harmless.
+static void test_logging() {
+    std::mutex lock;
+    std::vector<std::pair<vf_log_level, std::string> > records;
+    const std::string secret_key = env("VF_STANDIN_SECRET_KEY");
+    std::unique_ptr<vf::Client> client;
+    {
+        vf::Config config = standin_config(secret_key);
+        config.log(
+            [&](vf_log_level level, const std::string &text) {
+                std::lock_guard<std::mutex> guard(lock);
+                records.push_back(std::make_pair(level, text));
+            },
+            VF_LOG_LEVEL_DEBUG);
+        client.reset(new vf::Client(config));
+    }  // the config is gone; the client keeps the function alive
+    const std::string token = client->generate().access_token();
+    client->revoke(token);
+    bool sent = false, answered = false, minted = false;
+    for (std::size_t i = 0; i < records.size(); ++i) {
+        const std::string &text = records[i].second;
+        sent |= records[i].first == VF_LOG_LEVEL_DEBUG && text.find("sending, attempt 1 of") != std::string::npos;
+        answered |= records[i].first == VF_LOG_LEVEL_DEBUG && text.find("HTTP 204 in") != std::string::npos;
+        minted |= records[i].first == VF_LOG_LEVEL_INFO && text.find("token minted") != std::string::npos;
+        CHECK(text.find(secret_key) == std::string::npos && text.find(token) == std::string::npos);
+    }
+    CHECK(sent && answered && minted);
+    CHECK(records.size() >= 5);
+
+    vf::Config throwing = standin_config(secret_key);
+    throwing.log([](vf_log_level, const std::string &) { throw std::runtime_error("from the log"); },
+                 VF_LOG_LEVEL_TRACE);
+    vf::Client quiet(throwing);
+    quiet.revoke(quiet.generate().access_token());  // no exception escapes into the library
+    throwing.log(vf::LogFunction());                 // removed
+}
+
 // Retries, proxies: the settings reach the library and change what it does.
 static void test_retries_and_proxies() {
     const std::string refused = refused_url();
@@ -350,6 +390,7 @@ static void check_rate_limit(const vf::RateLimit &r, std::int64_t now) {
     CHECK(r.limit == env_number("VF_STANDIN_RATE_LIMIT"));
     CHECK(r.remaining >= 0 && r.remaining < r.limit);
     CHECK(r.retry_at > now - 2 && r.retry_at <= now + env_number("VF_STANDIN_RATE_WINDOW") + 1);
+    CHECK(r.type == "api_calls");
 }
 
 static int report() {
@@ -380,6 +421,7 @@ int main(int argc, char **argv) {
         CHECK(e.http_status() == 0);
         CHECK(e.attempts() == 0);
         CHECK(e.rate_limit().limit == -1 && e.rate_limit().remaining == -1 && e.rate_limit().retry_at == -1);
+        CHECK(e.rate_limit().type.empty());
         CHECK(std::string(e.what()).find("app") != std::string::npos);
         vf::Config empty;
         EXPECT_ERROR(VF_STATUS_INVALID_ARGUMENT, vf::Client client(empty));  // no credentials
@@ -449,6 +491,7 @@ int main(int argc, char **argv) {
     // one call later one fewer left (or a new window begun). First one
     // call alone: the bulk revoke's answers may arrive out of order.
     other.introspect(tokens[0]);
+    CHECK(other.paused_until_ms() == -1);  // far from the stand-in's limit
     const vf::RateLimit before = other.rate_limit();
     check_rate_limit(before, std::time(nullptr));
     other.introspect(tokens[0]);
@@ -507,6 +550,7 @@ int main(int argc, char **argv) {
 
     test_nul_in_strings(other);
     test_counters();
+    test_logging();
     test_retries_and_proxies();
     test_progress_and_cancel(other);
     return report();

@@ -58,6 +58,23 @@ shlibs=$(dpkg-deb -I "$runtime" shlibs)
 echo "  libvoucherify0 shlibs: $shlibs"
 [ "$shlibs" = "libvoucherify ${VF_SONAME##*.so.} libvoucherify0 (>= $VF_VERSION)" ] || fail "unexpected shlibs file"
 
+# The symbols file: every function of the header, and nothing else, at a version.
+symbols=$(dpkg-deb -I "$runtime" symbols)
+[ "$(head -n 1 <<<"$symbols")" = "$VF_SONAME libvoucherify0 #MINVER#" ] || fail "unexpected symbols header: $(head -n 1 <<<"$symbols")"
+listed=$(sed -n 's/^ \(vf_[A-Za-z0-9_]*\)@Base [0-9][0-9.~+a-z-]*$/\1/p' <<<"$symbols" | sort)
+declared=$(cc -E -P -x c include/voucherify.h | tr '\n' ' ' | grep -oE '\bvf_[A-Za-z0-9_]+ *\(' | tr -d ' (' | sort -u)
+[ "$listed" = "$declared" ] || { diff <(echo "$declared") <(echo "$listed") >&2; fail "the symbols file and the header's functions differ"; }
+echo "  libvoucherify0 symbols: the $(wc -l <<<"$listed") functions of the header"
+
+# The source package: the crates vendored, so that it builds offline.
+dsc=$VF_DEB_DIR/source/libvoucherify_$VF_VERSION.dsc
+[ -f "$dsc" ] || fail "no source package $dsc"
+tarball=$VF_DEB_DIR/source/$(awk '/^Files:/ { f = 1; next } f && NF == 3 { print $3; exit }' "$dsc")
+vendored=$(tar tf "$tarball" | grep -c '^libvoucherify-[^/]*/vendor/[^/]*/Cargo.toml$' || true)
+locked=$(grep -c '^source = "registry+' Cargo.lock)
+[ "$vendored" = "$locked" ] || fail "$tarball vendors $vendored crates, Cargo.lock has $locked from crates.io"
+echo "  source package: $(basename "$tarball"), $vendored crates vendored ($(du -h "$tarball" | cut -f1))"
+
 for deb in "$runtime" "$dev"; do dpkg-deb -x "$deb" "$VF_DEBROOT"; done
 lib=$VF_DEBROOT/usr/lib/$ma
 grep -q "Library soname: \[$VF_SONAME\]" <<<"$(readelf -d "$lib/$VF_REALNAME")" || fail "$VF_REALNAME lacks SONAME $VF_SONAME"

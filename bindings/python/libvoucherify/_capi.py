@@ -62,6 +62,7 @@ SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
     ("vf_error_rate_limit_limit", ctypes.c_int64, [Handle]),
     ("vf_error_rate_limit_remaining", ctypes.c_int64, [Handle]),
     ("vf_error_rate_limit_retry_at", ctypes.c_int64, [Handle]),
+    ("vf_error_rate_limit_type", c_str, [Handle]),
     ("vf_error_free", None, [Handle]),
     ("vf_config_new", Handle, []),
     ("vf_config_free", None, [Handle]),
@@ -87,6 +88,8 @@ SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
     ("vf_client_free", None, [Handle]),
     ("vf_revoke_token", c_status, [Handle, c_str, _ErrorOut]),
     ("vf_client_rate_limit", c_status, [Handle, _i64_out, _i64_out, _i64_out, _ErrorOut]),
+    ("vf_client_rate_limit_type", c_status, [Handle, OwnedStrOut, _ErrorOut]),
+    ("vf_client_paused_until", c_status, [Handle, _i64_out, _ErrorOut]),
     ("vf_generate_token", c_status, [Handle, c_str, HandleOut, _ErrorOut]),
     (
         "vf_introspect_token",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ctypes
 import enum
+import logging
 import os
 import threading
 import weakref
@@ -30,6 +31,32 @@ from ._errors import (
     _optional,
     _to_status,
 )
+
+
+# The library's log records go to this logger; its levels, from the C
+# vf_log_level values (1 error .. 5 trace; trace is below DEBUG).
+LOGGER = logging.getLogger("libvoucherify")
+TRACE = 5
+_PY_LEVELS = {1: logging.ERROR, 2: logging.WARNING, 3: logging.INFO, 4: logging.DEBUG, 5: TRACE}
+
+
+def _on_log_record(_user_data: Any, level: int, message: bytes) -> None:
+    py_level = _PY_LEVELS.get(level, logging.DEBUG)
+    if LOGGER.isEnabledFor(py_level):
+        LOGGER.log(py_level, "%s", message.decode("utf-8", "replace"))
+
+
+# One C callback for every client, alive as long as the module.
+_LOG_CALLBACK = _capi.LogCallback(_on_log_record)
+
+
+def _library_log_level() -> Optional[int]:
+    """The least important C level the logger wants now, or None: then no
+    callback is set, and the library formats no record at all."""
+    for c_level in (5, 4, 3, 2, 1):
+        if LOGGER.isEnabledFor(_PY_LEVELS[c_level]):
+            return c_level
+    return None
 
 
 class TlsRoots(enum.IntEnum):
@@ -303,6 +330,14 @@ class Client(_Owned):
     PEM file of extra ones. ``headers`` are added to every request; the
     credential headers and those the library sets itself cannot be replaced.
 
+    Logging: the library's records (requests, answers with Voucherify's
+    request id, retries, rate-limit pauses, connections, tokens minted) go
+    to ``logging.getLogger("libvoucherify")`` at ERROR, WARNING, INFO, DEBUG
+    and TRACE (5), so ``logging.basicConfig(level=logging.DEBUG)`` shows
+    them. The logger's level is read when the client is made: if it is
+    enabled for nothing then, the library formats and passes up nothing.
+    Records never hold the secret key, an access token or a proxy password.
+
     Thread safety: one client may be shared by any number of threads, and
     should be, so they share its connections. ctypes releases the GIL while
     the library works, so calls really run in parallel. ``close()`` waits
@@ -381,6 +416,9 @@ class Client(_Owned):
                 _call(_api.vf_config_set_tls_roots, config, int(tls_roots))
             if allow_insecure_http:
                 _call(_api.vf_config_set_allow_insecure_http, config, True)
+            log_level = _library_log_level()
+            if log_level is not None:
+                _call(_api.vf_config_set_log_callback, config, _LOG_CALLBACK, None, log_level)
             numbers = (
                 (_api.vf_config_set_timeout_ms, "timeout_ms", timeout_ms),
                 (_api.vf_config_set_connect_timeout_ms, "connect_timeout_ms", connect_timeout_ms),
@@ -418,9 +456,38 @@ class Client(_Owned):
         client received (from any thread); fields are None until an answer
         carried them."""
         values = [ctypes.c_int64(-1) for _ in range(3)]
+        limit_type = ctypes.c_void_p()
         with _Borrow(self) as handle:
             _call(_api.vf_client_rate_limit, handle, *(ctypes.byref(v) for v in values))
-        return RateLimit(*(_optional(v.value) for v in values))
+            _call(_api.vf_client_rate_limit_type, handle, ctypes.byref(limit_type))
+        kind = _take_owned_string(limit_type) if limit_type.value else None
+        return RateLimit(*(_optional(v.value) for v in values), limit_type=kind)
+
+    def paused_until(self) -> Optional[float]:
+        """Until when the rate limit pauses this client, in Unix seconds
+        (``time.time()``'s clock), or None when calls go out at once.
+
+        After a 429 with ``Retry-After``, or an answer with
+        ``X-Rate-Limit-Remaining: 0``, nothing is sent by any thread using
+        the client until then; a call whose timeout ends first raises
+        :class:`RateLimitedError` (or :class:`QuotaExceededError`) at once.
+        """
+        unix_ms = ctypes.c_int64(-1)
+        with _Borrow(self) as handle:
+            _call(_api.vf_client_paused_until, handle, ctypes.byref(unix_ms))
+        return None if unix_ms.value < 0 else unix_ms.value / 1000.0
+
+    def counters(self) -> Dict[str, int]:
+        """What this client has done so far, from any thread: ``calls``,
+        ``requests`` (retries included), ``retries``, ``answers_2xx`` /
+        ``_4xx`` / ``_5xx`` / ``_other``, ``rate_limited`` (429s),
+        ``paused_ms`` (waits the server asked for), ``timeouts``,
+        ``connection_failures``, ``tls_failures``, ``connections_opened``."""
+        counters = _capi.Counters()
+        counters.size = ctypes.sizeof(counters)
+        with _Borrow(self) as handle:
+            _call(_api.vf_client_counters, handle, ctypes.byref(counters))
+        return {name: getattr(counters, name) for name, _ in _capi.Counters._fields_ if name != "size"}
 
     def generate(self, scope: Union[str, Sequence[str]]) -> Token:
         """Mints a new access token for ``scope``.

@@ -31,6 +31,7 @@ class Status(enum.IntEnum):
     PANIC = 14
     INTERNAL = 15
     CANCELLED = 16
+    QUOTA_EXCEEDED = 17
 
 
 @dataclass(frozen=True)
@@ -38,12 +39,15 @@ class RateLimit:
     """Voucherify's ``X-Rate-Limit-*`` headers; each field None when absent.
 
     ``limit``: calls allowed per period; ``remaining``: calls left in this
-    period; ``retry_at``: when calls are allowed again, in Unix seconds.
+    period; ``retry_at``: when calls are allowed again, in Unix seconds;
+    ``limit_type``: which limit they report (``X-Rate-Limit-Type``), such as
+    ``"api_calls"`` or ``"api_calls_cycle"`` (the billing cycle's quota).
     """
 
     limit: Optional[int] = None
     remaining: Optional[int] = None
     retry_at: Optional[int] = None
+    limit_type: Optional[str] = None
 
 
 def _optional(value: int) -> Optional[int]:
@@ -145,6 +149,12 @@ class RateLimitedError(VoucherifyError):
     """Voucherify answered 429: the rate limit is exhausted for now."""
 
 
+class QuotaExceededError(VoucherifyError):
+    """The project's quota is spent: Voucherify answered 402, or 429 for the
+    billing cycle's quota or an ended plan (VF_STATUS_QUOTA_EXCEEDED). No
+    retry or wait within a call clears it, so none is made."""
+
+
 class ServerError(VoucherifyError):
     """Voucherify or a gateway in front of it answered 5xx."""
 
@@ -209,6 +219,7 @@ ERRORS_BY_STATUS: Dict[Status, Type[VoucherifyError]] = {
     Status.PANIC: PanicError,
     Status.INTERNAL: InternalError,
     Status.CANCELLED: CallCancelledError,
+    Status.QUOTA_EXCEEDED: QuotaExceededError,
 }
 
 
@@ -240,9 +251,10 @@ def _error_from(status: int, err: Optional[int]) -> VoucherifyError:
         limit = api.vf_error_rate_limit_limit(err)
         remaining = api.vf_error_rate_limit_remaining(err)
         retry_at = api.vf_error_rate_limit_retry_at(err)
+        limit_type = _decode(api.vf_error_rate_limit_type(err))
         rate_limit = None
-        if limit >= 0 or remaining >= 0 or retry_at >= 0:
-            rate_limit = RateLimit(_optional(limit), _optional(remaining), _optional(retry_at))
+        if limit >= 0 or remaining >= 0 or retry_at >= 0 or limit_type is not None:
+            rate_limit = RateLimit(_optional(limit), _optional(remaining), _optional(retry_at), limit_type)
         return cls(
             message,
             status=status,

@@ -80,6 +80,10 @@ class Client(_OffLoop):
         """See :meth:`libvoucherify.Client.rate_limit` (in memory: not awaited)."""
         return self.sync.rate_limit()
 
+    def paused_until(self) -> Optional[float]:
+        """See :meth:`libvoucherify.Client.paused_until` (in memory: not awaited)."""
+        return self.sync.paused_until()
+
     def token_source(self, scope: Union[str, Sequence[str]], **kwargs: Any) -> "TokenSource":
         """An asyncio :class:`TokenSource` on this client, sharing its threads."""
         return TokenSource(self.sync.token_source(scope, **kwargs), self._pool)

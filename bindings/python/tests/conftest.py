@@ -64,6 +64,15 @@ class StandIn:
         """Connections accepted since the stand-in started."""
         return self._control("GET", "/_standin/stats")["connections"]
 
+    def stats(self) -> Dict[str, int]:
+        """requests, connections, refused_by_limit (429s and 402s of the stand-in's own limits)..."""
+        return self._control("GET", "/_standin/stats")
+
+    def set_behaviour(self, behaviour: Dict[str, Any]) -> None:
+        """Makes the stand-in behave like the live API (rate_limit, cycle_calls...)
+        until the next reset; see the stand-in's Behaviour."""
+        self._control("POST", "/_standin/behaviour", json.dumps(behaviour).encode())
+
     def reset(self) -> None:
         self._control("POST", "/_standin/reset")
 

@@ -1,96 +1,102 @@
 #!/usr/bin/env bash
-# Checks the installed Python package the way users consume it, from
-# outside the checkout (nothing of bindings/python on sys.path):
-#   - pip-installed into the venv VFPY_VENV, loading the staged C library
-#     (VFPY_STAGE, from `make install PREFIX=/usr`) by its SONAME
-#     (LD_LIBRARY_PATH) and by LIBVOUCHERIFY_PATH;
-#   - make-installed (install-python) under VFPY_STAGE, found via PYTHONPATH;
-# each runs the package's sample (sample.py, copied elsewhere) or
-# `python -m libvoucherify revoke` against the stand-in: a fresh token is
-# "revoked" (exit 0), a second revoke finds it gone (exit 3).
-# Run by `make test-python-package`.
+# Checks the Python package the way users get it, each in a fresh venv of the
+# system's own Python made by `make test-python-package` under VFPY_WORK:
+#   venv-wheel     the manylinux wheel of `make wheel` (VFPY_WHEEL_DIR)
+#   venv-sdist     the sdist of `make sdist`, built from source by pip (cargo)
+#   venv-checkout  `pip install ./bindings/python`, built from source too
+# From outside the checkout, with no LIBVOUCHERIFY_PATH, no LD_LIBRARY_PATH
+# and no libvoucherify installed on the system, each must load the library
+# inside the package and run the samples (sample.py, lifecycle_sample.py,
+# copied elsewhere) against the stand-in. LIBVOUCHERIFY_PATH, when set,
+# still wins.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
-: "${VFPY_VENV:?}" "${VFPY_STAGE:?}" "${VFPY_PREFIX:?}" "${VFPY_LIBDIR:?}" "${VF_VERSION:?}" "${VF_SONAME:?}" "${PYTHON:=python3}"
+: "${VFPY_WORK:?}" "${VFPY_WHEEL_DIR:?}" "${VF_VERSION:?}" "${VF_SONAME:?}" "${VF_RELEASE_LIB:?}"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 unset LIBVOUCHERIFY_PATH LD_LIBRARY_PATH PYTHONPATH
 
-lib=$VFPY_STAGE$VFPY_LIBDIR
-[ -f "$lib/$VF_SONAME" ] || fail "$lib/$VF_SONAME: not installed"
-staged_lib=$(readlink -f "$lib/$VF_SONAME")
-site=$(cd "$VFPY_STAGE$VFPY_PREFIX" && ls -d lib/python3*/*-packages | head -n 1)
-[ -n "$site" ] || fail "install-python put no site-packages under $VFPY_STAGE$VFPY_PREFIX"
-site=$VFPY_STAGE$VFPY_PREFIX/$site
+# No system library to fall back on: what loads is the package's own.
+if /sbin/ldconfig -p | grep -q "libvoucherify"; then
+  fail "a libvoucherify is installed on this system ($(/sbin/ldconfig -p | grep libvoucherify)); the test needs none"
+fi
+
+# The wheel: one file, tagged for any Python 3 and manylinux, carrying the library.
+shopt -s nullglob
+wheels=("$VFPY_WHEEL_DIR"/libvoucherify-"$VF_VERSION"-*.whl)
+[ ${#wheels[@]} = 1 ] || fail "expected one wheel in $VFPY_WHEEL_DIR, found ${#wheels[@]}"
+wheel=${wheels[0]}
+[[ $(basename "$wheel") =~ ^libvoucherify-$VF_VERSION-py3-none-([a-z0-9_]+\.)*manylinux_2_[0-9]+_x86_64(\.[a-z0-9_]+)*\.whl$ ]] ||
+  fail "$(basename "$wheel"): not tagged py3-none-manylinux_2_*"
+echo "== $(basename "$wheel")"
+
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-cp bindings/python/sample.py "$work/sample.py"
+cp bindings/python/sample.py bindings/python/lifecycle_sample.py "$work/"
+repo=$PWD
 cd "$work"   # not the checkout: only installed packages can be imported
 
-echo "== the pip-installed package ($VFPY_VENV)"
-py=$VFPY_VENV/bin/python
-# Installed, typed, and the same version as the crate.
-"$py" - "$VF_VERSION" <<'PY'
-import importlib.metadata as md, pathlib, sys
+for kind in wheel sdist checkout; do
+  py=$VFPY_WORK/venv-$kind/bin/python
+  echo "== the package from the $kind ($VFPY_WORK/venv-$kind)"
+  # Installed, typed, no dependencies, the same version as the crate, and
+  # the library inside the package under the name the loader looks for,
+  # with the SONAME and nothing but the C runtime as dependencies.
+  "$py" - "$VF_VERSION" "$VF_SONAME" <<'PY'
+import importlib.metadata as md, pathlib, subprocess, sys
+version, soname = sys.argv[1:]
 dist = md.distribution("libvoucherify")
-assert dist.version == sys.argv[1], (dist.version, sys.argv[1])
+assert dist.version == version, (dist.version, version)
 files = {str(f) for f in dist.files or []}
-assert "libvoucherify/py.typed" in files, sorted(files)
-assert "libvoucherify/__init__.py" in files and "libvoucherify/__main__.py" in files, sorted(files)
+for needed in ("libvoucherify/__init__.py", "libvoucherify/__main__.py", "libvoucherify/py.typed",
+               f"libvoucherify/{soname}"):
+    assert needed in files, (needed, sorted(files))
 assert dist.metadata["Requires-Python"] == ">=3.8", dist.metadata["Requires-Python"]
 assert not dist.requires, dist.requires
-print(f"  libvoucherify {dist.version}: {len(files)} files, py.typed included, no dependencies")
+lib = pathlib.Path(dist.locate_file(f"libvoucherify/{soname}"))
+dynamic = subprocess.run(["readelf", "-d", str(lib)], check=True, capture_output=True, text=True).stdout
+assert f"Library soname: [{soname}]" in dynamic, dynamic
+needed = sorted(l.split("[")[1].rstrip("]") for l in dynamic.splitlines() if "(NEEDED)" in l)
+allowed = {"libc.so.6", "libm.so.6", "libgcc_s.so.1", "libpthread.so.0", "libdl.so.2", "ld-linux-x86-64.so.2", "librt.so.1"}
+assert set(needed) <= allowed, needed
+print(f"  libvoucherify {dist.version}: {len(files)} files, {soname} inside (needs {', '.join(needed)}), no dependencies")
 PY
-# Without any library in reach the import works (the library is loaded at
-# first use), and the first call fails saying what it tried.
-"$py" -c "import libvoucherify" || fail "the import needs the library"
-if out=$("$py" -c "import libvoucherify; libvoucherify.version()" 2>&1); then fail "loaded with no library installed"; fi
-grep -q "cannot find the library" <<<"$out" || { echo "$out" >&2; fail "unclear error without a library"; }
-echo "  without a library: imports; the first call raises ImportError naming what was tried"
+  where=$("$py" -c "import libvoucherify, os; print(os.path.dirname(libvoucherify.__file__))")
+  [[ $where == "$VFPY_WORK/venv-$kind/"* ]] || fail "$kind: imported $where, not the venv's package"
+  got=$("$py" -c "import libvoucherify as v; print(v.library_path())")
+  [ "$got" = "$(readlink -f "$where/$VF_SONAME")" ] || fail "$kind: loaded $got, not the package's $where/$VF_SONAME"
+  echo "  loads $got"
+  got=$(LIBVOUCHERIFY_PATH=$VF_RELEASE_LIB "$py" -c "import libvoucherify as v; print(v.library_path())")
+  [ "$got" = "$(readlink -f "$VF_RELEASE_LIB")" ] || fail "$kind: LIBVOUCHERIFY_PATH set, but loaded $got"
+  echo "  LIBVOUCHERIFY_PATH, when set, comes first"
+  # The library is loaded at first use: a wrong one does not break the
+  # import, and the first call names it.
+  missing=$VFPY_WORK/no-such-dir/$VF_SONAME
+  LIBVOUCHERIFY_PATH=$missing "$py" -c "import libvoucherify" || fail "$kind: the import needs the library"
+  if out=$(LIBVOUCHERIFY_PATH=$missing "$py" -c "import libvoucherify; libvoucherify.version()" 2>&1); then
+    fail "$kind: loaded a library from a LIBVOUCHERIFY_PATH that does not exist"
+  fi
+  grep -q "$missing" <<<"$out" || { echo "$out" >&2; fail "$kind: the error does not name LIBVOUCHERIFY_PATH"; }
+  echo "  with a wrong LIBVOUCHERIFY_PATH: imports; the first call fails naming it"
 
-export VFPY_PY=$py VFPY_LIB=$lib VFPY_STAGED_LIB=$staged_lib VFPY_SITE=$site PYTHON
-bash "$OLDPWD/scripts/with-standin" -- bash -c '
-  set -euo pipefail
-  export VOUCHERIFY_API_URL=$VF_STANDIN_URL VOUCHERIFY_APP_ID=$VF_STANDIN_APP_ID VOUCHERIFY_SECRET_KEY=$VF_STANDIN_SECRET_KEY
-  mint() { curl -sf -X POST "$VF_STANDIN_URL/_standin/mint" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"access_token\"])"; }
-  fail() { echo "FAIL: $*" >&2; exit 1; }
-  # check LABEL COMMAND...: revokes a fresh token (0, "revoked"), then again (3).
-  check() {
-    local label=$1; shift
-    local token; token=$(mint)
-    local out status=0
-    out=$("$@" "$token") || status=$?
-    [ "$status" = 0 ] && [ "$out" = revoked ] || fail "$label: exit $status, printed \"$out\" on a fresh token"
-    status=0; out=$("$@" "$token") || status=$?
-    [ "$status" = 3 ] || fail "$label: exit $status (\"$out\") on a revoked token, not 3"
-    echo "  $label: revoked (exit 0), then not found (exit 3)"
-  }
-  # which LABEL PY: the library file the package loads must be the staged one.
-  which_lib() {
-    local got; got=$("$2" -c "import libvoucherify as v; print(v.library_path())")
-    [ "$got" = "$VFPY_STAGED_LIB" ] || fail "$1 loaded $got, not $VFPY_STAGED_LIB"
-  }
-
-  # By the SONAME, as on a machine where make install put it in the linker path.
-  (
-    export LD_LIBRARY_PATH=$VFPY_LIB
-    which_lib "venv, by SONAME" "$VFPY_PY"
-    check "venv, by SONAME: sample.py" "$VFPY_PY" ./sample.py
-    check "venv, by SONAME: python -m libvoucherify revoke" "$VFPY_PY" -m libvoucherify revoke
-  )
-  # By the environment override.
-  (
-    export LIBVOUCHERIFY_PATH=$VFPY_LIB/libvoucherify.so.0
-    which_lib "venv, LIBVOUCHERIFY_PATH" "$VFPY_PY"
-    check "venv, LIBVOUCHERIFY_PATH: python -m libvoucherify revoke" "$VFPY_PY" -m libvoucherify revoke
-    "$VFPY_PY" -m libvoucherify version | sed "s/^/  /"
-  )
-  # The package make install-python staged, with the Python that installed it.
-  (
-    export PYTHONPATH=$VFPY_SITE LD_LIBRARY_PATH=$VFPY_LIB
-    where=$("$PYTHON" -c "import libvoucherify, os; print(os.path.dirname(libvoucherify.__file__))")
-    [ "$where" = "$VFPY_SITE/libvoucherify" ] || fail "imported $where, not the staged package"
-    which_lib "make install-python" "$PYTHON"
-    check "make install-python: sample.py" "$PYTHON" ./sample.py
-  )
-'
-echo "installed.sh: the installed Python package works from pip and from make install-python"
+  VFPY_PY=$py VFPY_KIND=$kind bash "$repo/scripts/with-standin" -- bash -c '
+    set -euo pipefail
+    export VOUCHERIFY_API_URL=$VF_STANDIN_URL VOUCHERIFY_APP_ID=$VF_STANDIN_APP_ID VOUCHERIFY_SECRET_KEY=$VF_STANDIN_SECRET_KEY
+    fail() { echo "FAIL: $VFPY_KIND: $*" >&2; exit 1; }
+    mint() { curl -sf -X POST "$VF_STANDIN_URL/_standin/mint" | python3 -c "import json,sys; print(json.load(sys.stdin)[\"access_token\"])"; }
+    # A fresh token is revoked (exit 0, "revoked"), then not found (exit 3).
+    check() {
+      local label=$1; shift
+      local token out status=0; token=$(mint)
+      out=$("$@" "$token") || status=$?
+      [ "$status" = 0 ] && [ "$out" = revoked ] || fail "$label: exit $status, printed \"$out\" on a fresh token"
+      status=0; out=$("$@" "$token") || status=$?
+      [ "$status" = 3 ] || fail "$label: exit $status (\"$out\") on a revoked token, not 3"
+      echo "  $label: revoked (exit 0), then not found (exit 3)"
+    }
+    check "sample.py" "$VFPY_PY" ./sample.py
+    check "python -m libvoucherify revoke" "$VFPY_PY" -m libvoucherify revoke
+    out=$("$VFPY_PY" ./lifecycle_sample.py) || { echo "$out" >&2; fail "lifecycle_sample.py failed"; }
+    echo "  lifecycle_sample.py: exit 0 after $(wc -l <<<"$out") steps (mint, introspect, token source, revoke)"
+  '
+done
+echo "installed.sh: the wheel, the sdist and the checkout each install a working package"

@@ -1,7 +1,9 @@
 /* Revokes the token given as argv[1] with the credentials of the
  * environment (VOUCHERIFY_APP_ID, VOUCHERIFY_SECRET_KEY, VOUCHERIFY_API_URL).
- * Prints "revoked" and exits 0 on success. Also checks that the header and
- * the library it runs against are the same version. */
+ * Exits as bindings/c/revoke_token.c does, so that tests/install/run.sh can
+ * tell the outcomes apart: 0 and "revoked"; 3 and "not found" for the revoke
+ * 404; 2 for a bad command line; 1 for any other failure, a mismatch of the
+ * header's and the library's versions included. */
 #include <stdio.h>
 #include <string.h>
 
@@ -34,6 +36,9 @@ int main(int argc, char **argv)
     if (status == VF_STATUS_OK) {
         printf("revoked\n");
         code = 0;
+    } else if (status == VF_STATUS_TOKEN_NOT_FOUND) {
+        printf("not found\n");
+        code = 3;
     } else {
         fprintf(stderr, "%s: %s\n", vf_status_str(status), vf_error_message(err));
     }

@@ -218,6 +218,41 @@ fn headers_from_map_or_pairs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<(Str
     })
 }
 
+/// A port on 127.0.0.1 where connecting times out: its listener's accept
+/// queue is full and never drained, so the kernel drops new SYNs, as a
+/// firewall that drops packets would. Closed when dropped.
+pub struct Unreachable {
+    port: u16,
+    _listener: socket2::Socket,
+    _queued: std::net::TcpStream,
+}
+
+impl Unreachable {
+    pub fn new() -> io::Result<Unreachable> {
+        use socket2::{Domain, Socket, Type};
+        let listener = Socket::new(Domain::IPV4, Type::STREAM, None)?;
+        listener.bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())?;
+        // A backlog of 0 queues one connection; ours fills it.
+        listener.listen(0)?;
+        let port = listener
+            .local_addr()?
+            .as_socket()
+            .ok_or_else(|| io::Error::other("no IPv4 address"))?
+            .port();
+        let queued = std::net::TcpStream::connect((Ipv4Addr::LOCALHOST, port))?;
+        Ok(Unreachable {
+            port,
+            _listener: listener,
+            _queued: queued,
+        })
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn base_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
 /// A running stand-in. Dropping it stops the server and joins its thread.
 pub struct StandIn {
     port: u16,
@@ -292,6 +327,11 @@ impl StandIn {
     /// Mints an active token with this scope, without HTTP and without checking the scope.
     pub fn mint_token(&self, scope: &str) -> String {
         self.shared.mint(scope).access_token
+    }
+
+    /// Adds an active token of this exact name (any string), as if minted.
+    pub fn add_token(&self, access_token: &str, scope: &str) {
+        self.shared.mint_named(access_token, scope);
     }
 
     /// Requests served under `/v1/` since the last reset, oldest first

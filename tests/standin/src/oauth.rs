@@ -3,7 +3,7 @@
 //! Fault tokens: on introspect and revoke, once credentials and content type have
 //! passed, an `access_token` starting with `fault-` picks the answer:
 //! - `fault-status-NNN` (200..=599): status NNN with the standard JSON error body
-//!   (`{}` for 2xx; 429 adds `Retry-After: 1`), optionally suffixed with
+//!   (`{}` for 2xx but an empty 204; 429 adds `Retry-After: 1`), optionally suffixed with
 //!   `-html`, `-empty`, `-stringcode`, `-badjson` or `-binary`;
 //! - `fault-hang`: never answer (the connection is dropped at shutdown);
 //! - `fault-close`: drop the connection without answering;
@@ -332,6 +332,8 @@ fn status_fault(token: &str) -> Option<Outcome> {
         return None;
     }
     let mut response = match variant {
+        // 204 has no body, as the revoke that worked.
+        None if status == StatusCode::NO_CONTENT => plain_response(status, None, Body::empty()),
         None if status.is_success() => plain_response(status, Some("application/json"), Body::from("{}")),
         None => api_error(
             status,

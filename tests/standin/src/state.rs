@@ -127,10 +127,14 @@ impl Shared {
     }
 
     pub fn mint(&self, scope: &str) -> Token {
+        self.mint_named(&random_alphanumeric(50), scope)
+    }
+
+    pub fn mint_named(&self, access_token: &str, scope: &str) -> Token {
         let now = SystemTime::now();
         let expires = now + Duration::from_secs(self.lifetime_secs);
         let token = Token {
-            access_token: random_alphanumeric(50),
+            access_token: access_token.to_string(),
             client_id: self.client_id.clone(),
             scope: scope.to_string(),
             expires,
