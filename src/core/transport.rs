@@ -319,15 +319,22 @@ impl Transport {
             }
             let give_up = retry == Retry::No || attempts >= self.max_attempts;
             // The server's wait is honoured in full, or not at all when the
-            // deadline comes first; our own backoff is capped, and shortened
-            // so that the next attempt still has half the time left (a call
-            // never gives up before its deadline because of our own delay).
+            // deadline comes first; our own backoff is capped. After a
+            // timeout it is also shortened so that the next attempt has half
+            // the time left: a call never reports a timeout before its
+            // deadline because of our own delay. (After an answer, giving up
+            // early reports that answer, which is better than a retry too
+            // short to be answered.)
             let now = Instant::now();
+            let timed_out = matches!(&outcome, Err((e, _)) if e.status == Status::Timeout);
             let delay = match give_up {
                 true => Duration::ZERO,
                 false => own_wait.unwrap_or_else(|| {
-                    let half_left = deadline.saturating_duration_since(now) / 2;
-                    self.backoff(attempts).min(MAX_RETRY_DELAY).min(half_left)
+                    let backoff = self.backoff(attempts).min(MAX_RETRY_DELAY);
+                    match timed_out {
+                        true => backoff.min(deadline.saturating_duration_since(now) / 2),
+                        false => backoff,
+                    }
                 }),
             };
             let resume = instant_after(now, delay).max(self.allowance.pause_end().unwrap_or(now));
