@@ -2,13 +2,19 @@
  *   c_driver revoke URL N [THREADS [CLIENTS]]  N calls split over THREADS threads
  *                                              sharing CLIENTS clients (round robin)
  *   c_driver revoke-ok URL N                   N calls answered 204, as a revoke that works
+ *   c_driver cold   URL N                      N calls, each on a new client (a new
+ *                                              connection, over TLS a new handshake)
  *   c_driver bulk   URL N PARALLELISM          mint N tokens, time one vf_revoke_tokens
+ *   c_driver bulk-stdin URL N PARALLELISM      one vf_revoke_tokens of N tokens read
+ *                                              from stdin (one per line); prints its
+ *                                              start in Unix seconds too
  *   c_driver create URL N                      cost of config + client new/free
  *   c_driver heap   URL N                      heap of idle clients and after N calls
  * Each revoke is of an unknown token: VF_STATUS_TOKEN_NOT_FOUND is the expected
  * outcome; with revoke-ok, of a token the stand-in always answers 204 (the
  * library's path for a revoke that worked), so VF_STATUS_OK. Any other outcome
- * ends the driver with status 1. Prints one JSON line (see common.h). */
+ * ends the driver with status 1. Prints one JSON line (see common.h).
+ * With BENCH_CA_FILE set, every client also trusts that CA (an https stand-in). */
 #include "common.h"
 #include <malloc.h>
 #include <pthread.h>
@@ -19,7 +25,9 @@
 static vf_client *new_client(const char *url) {
     vf_config *cfg = vf_config_new();
     vf_client *client = NULL;
-    if (!cfg || vf_config_set_app_id(cfg, BENCH_APP_ID, NULL) ||
+    const char *ca_file = getenv("BENCH_CA_FILE");
+    if (!cfg || (ca_file && vf_config_set_ca_file(cfg, ca_file, NULL)) ||
+        vf_config_set_app_id(cfg, BENCH_APP_ID, NULL) ||
         vf_config_set_secret_key(cfg, BENCH_SECRET, NULL) ||
         vf_config_set_base_url(cfg, url, NULL) ||
         vf_config_set_allow_insecure_http(cfg, true, NULL) ||
@@ -99,10 +107,50 @@ static int run_revoke(const char *url, size_t n, int threads, int clients) {
     return 0;
 }
 
+static int run_cold(const char *url, size_t n) {
+    for (int i = 0; i < BENCH_WARMUP / 10; i++) {
+        vf_client *client = new_client(url);
+        revoke_once(client);
+        vf_client_free(client);
+    }
+    uint64_t *lat = calloc(n, sizeof *lat);
+    uint64_t t0 = now_ns();
+    for (size_t i = 0; i < n; i++) {
+        uint64_t c0 = now_ns();
+        vf_client *client = new_client(url);
+        revoke_once(client);
+        vf_client_free(client);
+        lat[i] = now_ns() - c0;
+    }
+    report(lat, n, now_ns() - t0);
+    free(lat);
+    return 0;
+}
+
+/* One timed vf_revoke_tokens of `tokens`, every one of which must be revoked. */
+static int time_bulk(vf_client *client, char **tokens, size_t n, unsigned parallelism) {
+    vf_status *statuses = calloc(n, sizeof *statuses);
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    uint64_t t0 = now_ns();
+    vf_status st = vf_revoke_tokens(client, (const char *const *)tokens, n, parallelism,
+                                    statuses, NULL, NULL);
+    uint64_t total = now_ns() - t0;
+    size_t ok = 0;
+    for (size_t i = 0; i < n; i++) ok += statuses[i] == VF_STATUS_OK;
+    free(statuses);
+    if (st != VF_STATUS_OK || ok != n) {
+        fprintf(stderr, "c_driver: bulk revoke: %s, %zu of %zu revoked\n", vf_status_str(st), ok, n);
+        return 1;
+    }
+    printf("{\"calls\":%zu,\"secs\":%.6f,\"cps\":%.1f,\"parallelism\":%u,\"start_unix\":%.6f}\n", n,
+           total / 1e9, n / (total / 1e9), parallelism, wall.tv_sec + wall.tv_nsec / 1e9);
+    return 0;
+}
+
 static int run_bulk(const char *url, size_t n, unsigned parallelism) {
     vf_client *client = new_client(url);
     char **tokens = calloc(n, sizeof *tokens);
-    vf_status *statuses = calloc(n, sizeof *statuses);
     vf_token **minted = calloc(n, sizeof *minted);
     for (size_t i = 0; i < n; i++) {
         if (vf_generate_token(client, "api", &minted[i], NULL)) {
@@ -111,21 +159,31 @@ static int run_bulk(const char *url, size_t n, unsigned parallelism) {
         }
         tokens[i] = (char *)vf_token_access_token(minted[i]);
     }
-    uint64_t t0 = now_ns();
-    vf_status st = vf_revoke_tokens(client, (const char *const *)tokens, n, parallelism,
-                                    statuses, NULL, NULL);
-    uint64_t total = now_ns() - t0;
-    size_t ok = 0;
-    for (size_t i = 0; i < n; i++) ok += statuses[i] == VF_STATUS_OK;
-    if (st != VF_STATUS_OK || ok != n) {
-        fprintf(stderr, "c_driver: bulk revoke: %s, %zu of %zu revoked\n", vf_status_str(st), ok, n);
-        return 1;
-    }
-    printf("{\"calls\":%zu,\"secs\":%.6f,\"cps\":%.1f,\"parallelism\":%u}\n", n, total / 1e9,
-           n / (total / 1e9), parallelism);
+    int rc = time_bulk(client, tokens, n, parallelism);
     for (size_t i = 0; i < n; i++) vf_token_free(minted[i]);
+    free(minted);
+    free(tokens);
     vf_client_free(client);
-    return 0;
+    return rc;
+}
+
+static int run_bulk_stdin(const char *url, size_t n, unsigned parallelism) {
+    char **tokens = calloc(n, sizeof *tokens);
+    char line[512];
+    for (size_t i = 0; i < n; i++) {
+        if (!fgets(line, sizeof line, stdin)) {
+            fprintf(stderr, "c_driver: %zu tokens on stdin, %zu expected\n", i, n);
+            return 1;
+        }
+        line[strcspn(line, "\r\n")] = 0;
+        tokens[i] = strdup(line);
+    }
+    vf_client *client = new_client(url);
+    int rc = time_bulk(client, tokens, n, parallelism);
+    vf_client_free(client);
+    for (size_t i = 0; i < n; i++) free(tokens[i]);
+    free(tokens);
+    return rc;
 }
 
 static int run_create(const char *url, size_t n) {
@@ -172,7 +230,7 @@ static int run_heap(const char *url, size_t n) {
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: c_driver revoke|revoke-ok|bulk|create|heap URL N [ARGS]\n");
+        fprintf(stderr, "usage: c_driver revoke|revoke-ok|cold|bulk|bulk-stdin|create|heap URL N [ARGS]\n");
         return 2;
     }
     const char *mode = argv[1], *url = argv[2];
@@ -185,7 +243,9 @@ int main(int argc, char **argv) {
         revoke_expected = VF_STATUS_OK;
         return run_revoke(url, n, 1, 1);
     }
+    if (!strcmp(mode, "cold")) return run_cold(url, n);
     if (!strcmp(mode, "bulk")) return run_bulk(url, n, argc > 4 ? atoi(argv[4]) : 4);
+    if (!strcmp(mode, "bulk-stdin")) return run_bulk_stdin(url, n, argc > 4 ? atoi(argv[4]) : 4);
     if (!strcmp(mode, "create")) return run_create(url, n);
     if (!strcmp(mode, "heap")) return run_heap(url, n);
     return 2;

@@ -1,6 +1,7 @@
 """make bench-check: instructions per C API revoke (callgrind, 2000-call run
 minus 1000-call run) against bench/baseline.json, for both answers a revoke
-gets: 404 (unknown token) and 204 (revoked). Fails on a regression of more
+gets: 404 (unknown token) and 204 (revoked), and for the 404 over TLS (an
+https stand-in with its own CA). Fails on a regression of more
 than the baseline's tolerance (10%), and on a run that is not what it claims
 (a driver that failed, or made fewer calls than asked: see run.per_call).
 BENCH_BLESS=1 rewrites the baseline.
@@ -16,20 +17,22 @@ sys.path.insert(0, os.path.dirname(__file__))
 from run import C_API, C_API_204, StandIn, callgrind_instr, per_call  # noqa: E402
 
 BASELINE = os.path.join(os.path.dirname(__file__), "baseline.json")
-# baseline.json key -> the row measured, and what its answer is.
+# baseline.json key -> the row measured, what its answer is, and whether over TLS.
 GATED = {
-    "c_api_instr_per_call": (C_API, "404"),
-    "c_api_204_instr_per_call": (C_API_204, "204"),
+    "c_api_instr_per_call": (C_API, "404", False),
+    "c_api_204_instr_per_call": (C_API_204, "204", False),
+    "c_api_tls_instr_per_call": (C_API, "404 over TLS", True),
 }
 
 
 def main():
     started = time.time()
-    standin = StandIn(sys.argv[1])
+    standins = {False: StandIn(sys.argv[1]), True: StandIn(sys.argv[1], tls=True)}
     try:
-        instr = {key: per_call(callgrind_instr, row, standin) for key, (row, _) in GATED.items()}
+        instr = {key: per_call(callgrind_instr, row, standins[tls]) for key, (row, _, tls) in GATED.items()}
     finally:
-        standin.stop()
+        for standin in standins.values():
+            standin.stop()
     if os.environ.get("BENCH_BLESS"):
         with open(BASELINE, "w") as f:
             json.dump({**{key: round(v) for key, v in instr.items()}, "tolerance": 0.10,
@@ -41,7 +44,7 @@ def main():
         base = json.load(f)
     tol = base["tolerance"]
     failed = False
-    for key, (_, answer) in GATED.items():
+    for key, (_, answer, _) in GATED.items():
         ref = base[key]
         change = instr[key] / ref - 1
         failed |= change > tol

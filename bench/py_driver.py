@@ -2,6 +2,7 @@
 
 N sequential revokes of an unknown token over one kept-alive connection,
 the same request the library sends; prints the JSON line the C drivers print.
+With BENCH_CA_FILE set, the binding also trusts that CA (an https stand-in).
 The binding raises TokenNotFoundError for the 404, as a user would see it.
 """
 import json
@@ -26,7 +27,8 @@ def binding_call(base):
     import libvoucherify
 
     client = libvoucherify.Client(
-        "standin-app-id", "standin-secret-key", base_url=base, allow_insecure_http=True
+        "standin-app-id", "standin-secret-key", base_url=base, allow_insecure_http=True,
+        ca_file=os.environ.get("BENCH_CA_FILE"),
     )
 
     def once():

@@ -13,6 +13,7 @@ import json
 import os
 import platform
 import shutil
+import ssl
 import statistics
 import subprocess
 import sys
@@ -53,46 +54,70 @@ def log(*a):
 
 
 class StandIn:
-    def __init__(self, binary, *options):
+    """A stand-in process; with tls=True it serves https with a fresh CA,
+    whose PEM file is `ca_file` (the drivers trust it through BENCH_CA_FILE)."""
+
+    def __init__(self, binary, *options, tls=False):
+        self.tmp = tempfile.TemporaryDirectory() if tls else None
+        self.ca_file = os.path.join(self.tmp.name, "ca.pem") if tls else None
+        tls_options = ["--tls", "--ca-out", self.ca_file] if tls else []
         self.proc = subprocess.Popen(
-            [binary, "--exit-on-stdin-eof", *options], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+            [binary, "--exit-on-stdin-eof", *tls_options, *options],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
         )
         line = self.proc.stdout.readline().strip()
-        if not line.startswith("VF_STANDIN_URL=http://127.0.0.1:"):
+        scheme = "https" if tls else "http"
+        if not line.startswith(f"VF_STANDIN_URL={scheme}://127.0.0.1:"):
             raise SystemExit(f"bench: the stand-in said {line!r}")
         self.url = line.split("=", 1)[1]
         self.port = self.url.rsplit(":", 1)[1]
 
-    def stats(self):
-        with urllib.request.urlopen(self.url + "/_standin/stats", timeout=5) as r:
+    def _control(self, method, path):
+        context = ssl.create_default_context(cafile=self.ca_file) if self.ca_file else None
+        request = urllib.request.Request(self.url + path, method=method, data=b"" if method == "POST" else None)
+        with urllib.request.urlopen(request, timeout=5, context=context) as r:
             return json.load(r)
+
+    def stats(self):
+        return self._control("GET", "/_standin/stats")
+
+    def mint(self):
+        return self._control("POST", "/_standin/mint?scope=api")["access_token"]
 
     def stop(self):
         self.proc.stdin.close()
         self.proc.wait(timeout=10)
+        if self.tmp:
+            self.tmp.cleanup()
 
 
-def env():
+def env(ca_file=None):
     e = dict(os.environ, LIBVOUCHERIFY_PATH=LIB)
     e["LD_LIBRARY_PATH"] = os.path.dirname(LIB)
+    e.pop("BENCH_CA_FILE", None)
+    if ca_file:
+        e["BENCH_CA_FILE"] = ca_file
     return e
 
 
-def run_json(argv, timeout=TIMEOUT):
-    out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env())
+def run_json(argv, timeout=TIMEOUT, ca_file=None, stdin=None):
+    out = subprocess.run(argv, capture_output=True, text=True, timeout=timeout, env=env(ca_file), input=stdin)
     if out.returncode != 0:
         raise SystemExit(f"bench: {' '.join(argv)} failed:\n{out.stderr[-2000:]}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_checked(standin, argv):
-    """Runs a driver and checks it used exactly one connection."""
+def run_checked(standin, argv, connections=1):
+    """Runs a driver and checks it used `connections` connections."""
     before = standin.stats()
-    result = run_json(argv)
+    result = run_json(argv, ca_file=standin.ca_file)
     after = standin.stats()
     # The second stats call is itself one new connection (not an API request).
     result["connections"] = after["connections"] - before["connections"] - 1
     result["requests"] = after["requests"] - before["requests"]
+    result["tls_resumed"] = after["tls_resumed"] - before["tls_resumed"]
+    if result["connections"] != connections:
+        raise SystemExit(f"bench: {' '.join(argv)} used {result['connections']} connections, not {connections}")
     return result
 
 
@@ -107,11 +132,11 @@ def capacity(standin):
     return {"one_client_cps": one, "two_clients_cps": two, "ratio": two / one}
 
 
-def callgrind_instr(argv):
+def callgrind_instr(argv, ca_file=None):
     with tempfile.TemporaryDirectory() as d:
         out = subprocess.run(
             ["valgrind", "--tool=callgrind", f"--callgrind-out-file={d}/cg.out"] + argv,
-            capture_output=True, text=True, timeout=600, env=env(),
+            capture_output=True, text=True, timeout=600, env=env(ca_file),
         )
     # valgrind exits with the program's status: a driver that gave up early
     # would otherwise count as a very cheap one.
@@ -123,10 +148,10 @@ def callgrind_instr(argv):
     raise SystemExit(f"bench: callgrind gave no count for {argv}:\n{out.stderr[-2000:]}")
 
 
-def strace_calls(argv):
+def strace_calls(argv, ca_file=None):
     with tempfile.TemporaryDirectory() as d:
         subprocess.run(["strace", "-c", "-f", "-o", f"{d}/st.txt"] + argv, capture_output=True,
-                       timeout=600, env=env(), check=True)
+                       timeout=600, env=env(ca_file), check=True)
         lines = open(f"{d}/st.txt").read().splitlines()
     total = [l for l in lines if l.rstrip().endswith(" total")][-1].split()
     return int(total[3])  # % time, seconds, usecs/call, calls, [errors], total
@@ -142,7 +167,7 @@ def per_call(measure, name, standin, url=None):
     counts, requests = [], []
     for n in (n1, n2):
         before = standin.stats()["requests"]
-        counts.append(measure(build(url or standin.url, n, *extra)))
+        counts.append(measure(build(url or standin.url, n, *extra), ca_file=standin.ca_file))
         requests.append(standin.stats()["requests"] - before)
     if requests[1] - requests[0] != n2 - n1 or requests[0] < n1:
         raise SystemExit(f"bench: {name}: runs of {n1} and {n2} calls made {requests[0]} and "
@@ -201,9 +226,96 @@ def stripped_size():
         return os.path.getsize(f"{d}/lib.so")
 
 
+def standin_binary():
+    return os.path.join(ROOT, "target", "release", "vf-standin")
+
+
+# The rows measured over TLS too, kept alive (a CA and a leaf it signed, as the tests use).
+TLS_ROWS = [C_API, "Python binding", "libcurl (C, reused handle)", UREQ_ROW]
+CURL = "libcurl (C, reused handle)"
+# Cold rows: a new client (for libcurl a new easy handle) per call.
+COLD_ROWS = {
+    "C API, new client per call": (lambda u, n: [f"{BIN}/c_driver", "cold", u, str(n)], 300),
+    "libcurl, new easy handle per call": (lambda u, n: [f"{BIN}/curl_driver", u, str(n), "cold"], 300),
+}
+COLD_WARMUP = 20  # the drivers' BENCH_WARMUP / 10: new connections too
+
+
+def tls_rows(binary):
+    """Kept-alive rows against an https stand-in, and instructions per call over TLS.
+    Returns the rows and the running stand-in (the cold rows use it too)."""
+    tls = StandIn(binary, tls=True)
+    log(f"bench: {len(TLS_ROWS)} rows over TLS x {ROUNDS} interleaved rounds")
+    runs = {name: [] for name in TLS_ROWS}
+    for _ in range(ROUNDS):
+        for name in TLS_ROWS:
+            build, n, _ = ROWS[name]
+            runs[name].append(run_checked(tls, build(tls.url, n // 2)))
+    rows = {name: median_rows(v) for name, v in runs.items()}
+    for name in TLS_ROWS:
+        rows[name]["instr_per_call"] = per_call(callgrind_instr, name, tls)
+        log(f"  {name} over TLS: {rows[name]['cps']:.0f} calls/s, {rows[name]['instr_per_call']:.0f} instr/call")
+    return {"rows": rows, "standin": tls}
+
+
+def cold_rows(plain, tls):
+    """A new connection per call, plain and TLS; and whether a new client resumes
+    the TLS session of an earlier one (the stand-in counts resumed handshakes)."""
+    log("bench: cold calls (a new client per call), plain and TLS")
+    out = {}
+    for name, (build, n) in COLD_ROWS.items():
+        for label, server in (("plain", plain), ("TLS", tls)):
+            runs = [run_checked(server, build(server.url, n), connections=n + COLD_WARMUP) for _ in range(3)]
+            row = median_rows(runs)
+            row["tls_resumed_per_call"] = runs[-1]["tls_resumed"] / (n + COLD_WARMUP)
+            out[f"{name} ({label})"] = row
+            log(f"  {name} ({label}): {row['cps']:.0f} calls/s, resumed {row['tls_resumed_per_call']:.0%}")
+    return out
+
+
+def paced_bulk(binary, calls=10, window=2, count=35, parallelism=4):
+    """A bulk revoke against the stand-in's limit of `calls` per `window` s:
+    its time against the time the limit allows, and the 429s it met."""
+    log(f"bench: paced bulk revoke of {count} tokens against a limit of {calls} per {window} s")
+    limited = StandIn(binary, "--rate-limit", f"{calls}/{window}")
+    try:
+        tokens = [limited.mint() for _ in range(count)]
+        result = run_json([f"{BIN}/c_driver", "bulk-stdin", limited.url, str(count), str(parallelism)],
+                          stdin="\n".join(tokens) + "\n")
+        refused = limited.stats()["refused_by_limit"]
+    finally:
+        limited.stop()
+    start = result["start_unix"]
+    # Windows are aligned on Unix time; the last call may go at the start of
+    # the window that holds it.
+    first_window_end = (start // window + 1) * window
+    allowance = first_window_end + window * ((count - 1) // calls - 1) - start
+    out = {"tokens": count, "calls": calls, "window_secs": window, "parallelism": parallelism,
+           "seconds": result["secs"], "allowance_seconds": allowance, "over_allowance": result["secs"] / allowance - 1,
+           "refused_429": refused, "windows": (count - 1) // calls + 1}
+    log(f"  {out['seconds']:.2f} s against an allowance of {allowance:.2f} s, {refused} 429s")
+    return out
+
+
+def targets(res):
+    """Issue 15's targets as ratios measured in this run: (figure, target, met)."""
+    plain, tls, cold = res["rows"], res["tls"]["rows"], res["cold"]
+    cold_tls = cold["C API, new client per call (TLS)"]["cps"] / cold["libcurl, new easy handle per call (TLS)"]["cps"]
+    figures = [
+        ("kept-alive TLS throughput, C API / libcurl", tls[C_API]["cps"] / tls[CURL]["cps"], ">=", 1.2),
+        ("cold TLS throughput, C API / libcurl", cold_tls, ">=", 1.5),
+        ("instructions per call plain, C API / libcurl", plain[C_API]["instr_per_call"] / plain[CURL]["instr_per_call"], "<=", 0.55),
+        ("instructions per call TLS, C API / libcurl", tls[C_API]["instr_per_call"] / tls[CURL]["instr_per_call"], "<=", 0.55),
+        ("instructions per call plain, C API / bare ureq", plain[C_API]["instr_per_call"] / plain[UREQ_ROW]["instr_per_call"], "<=", 1.05),
+        ("instructions per call TLS, C API / bare ureq", tls[C_API]["instr_per_call"] / tls[UREQ_ROW]["instr_per_call"], "<=", 1.05),
+    ]
+    return [{"what": w, "ratio": r, "target": f"{op} {t}", "met": r >= t if op == ">=" else r <= t}
+            for w, r, op, t in figures]
+
+
 def main():
     started = time.time()
-    standin = StandIn(sys.argv[1] if len(sys.argv) > 1 else os.path.join(ROOT, "target", "release", "vf-standin"))
+    standin = StandIn(sys.argv[1] if len(sys.argv) > 1 else standin_binary())
     res = {"machine": versions()}
     try:
         log("bench: stand-in capacity (1 vs 2 floor clients)")
@@ -214,10 +326,7 @@ def main():
         runs = {name: [] for name in ROWS}
         for r in range(ROUNDS):
             for name, (build, n, _) in ROWS.items():
-                result = run_checked(standin, build(standin.url, n))
-                if result["connections"] != 1:
-                    raise SystemExit(f"bench: {name} used {result['connections']} connections, not 1")
-                runs[name].append(result)
+                runs[name].append(run_checked(standin, build(standin.url, n)))
             log(f"  round {r + 1}: " + ", ".join(f"{k.split(' ')[0]} {v[-1]['cps']:.0f}" for k, v in runs.items()))
         rows = {name: median_rows(v) for name, v in runs.items()}
 
@@ -250,7 +359,7 @@ def main():
         # that answers after 5 ms shows N tokens taking ~N / parallelism trips.
         log("bench: bulk revoke of 400 tokens against a stand-in with 5 ms latency")
         res["bulk_latency"] = []
-        slow = StandIn(sys.argv[1], "--latency-ms", "5")
+        slow = StandIn(sys.argv[1] if len(sys.argv) > 1 else standin_binary(), "--latency-ms", "5")
         try:
             for par in (1, 4, 16):
                 b = run_json([f"{BIN}/c_driver", "bulk", slow.url, "400", str(par)])
@@ -260,6 +369,12 @@ def main():
                 b["speedup"] = res["bulk_latency"][0]["seconds"] / b["seconds"]
         finally:
             slow.stop()
+
+        res["tls"] = tls_rows(sys.argv[1] if len(sys.argv) > 1 else standin_binary())
+        res["cold"] = cold_rows(standin, res["tls"]["standin"])
+        res["paced_bulk"] = paced_bulk(sys.argv[1] if len(sys.argv) > 1 else standin_binary())
+        res["tls"].pop("standin").stop()
+        res["targets"] = targets(res)
 
         log("bench: hostname (localhost) vs 127.0.0.1")
         host_url = f"http://localhost:{standin.port}"
@@ -336,6 +451,24 @@ def markdown(res):
             "| parallelism | seconds | speed-up over parallelism 1 |", "|---:|---:|---:|"]
     for b in res["bulk_latency"]:
         out.append(f"| {b['parallelism']} | {b['seconds']:.2f} | {b['speedup']:.1f}x |")
+    t = res["tls"]["rows"]
+    out += ["", "## Over TLS, kept alive (https stand-in, its own CA)", "",
+            "| client | calls/s | p50 µs | p99 µs | instr/call |", "|---|---:|---:|---:|---:|"]
+    for name, r in t.items():
+        out.append(f"| {name} | {r['cps']:.0f} | {r['p50_us']:.1f} | {r['p99_us']:.1f} | {r['instr_per_call']:.0f} |")
+    out += ["", "## Cold: a new client per call (one TCP connect, and over TLS one handshake, per call)", "",
+            "| client | calls/s | p50 µs | p99 µs | TLS sessions resumed |", "|---|---:|---:|---:|---:|"]
+    for name, r in res["cold"].items():
+        resumed = f"{r['tls_resumed_per_call']:.0%}" if "(TLS)" in name else "-"
+        out.append(f"| {name} | {r['cps']:.0f} | {r['p50_us']:.1f} | {r['p99_us']:.1f} | {resumed} |")
+    pb = res["paced_bulk"]
+    out += ["", f"## Paced bulk revoke: {pb['tokens']} tokens, parallelism {pb['parallelism']}, against a limit of "
+            f"{pb['calls']} calls per {pb['window_secs']} s", "",
+            f"{pb['seconds']:.2f} s against the {pb['allowance_seconds']:.2f} s the limit allows "
+            f"({pb['over_allowance']:+.1%}); {pb['refused_429']} 429s in {pb['windows']} windows.",
+            "", "## Targets (issue 15), ratios from this run", "", "| figure | ratio | target | met |", "|---|---:|---:|---|"]
+    for g in res["targets"]:
+        out.append(f"| {g['what']} | {g['ratio']:.2f} | {g['target']} | {'yes' if g['met'] else '**no**'} |")
     out += ["", "## Base URL: hostname vs IP literal (C API)", "",
             "| base URL host | calls/s | p50 µs | instr/call | syscalls/call |", "|---|---:|---:|---:|---:|"]
     for label, h in res["hostname"].items():

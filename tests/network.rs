@@ -204,6 +204,33 @@ fn requests_go_through_a_proxy_with_credentials() {
 }
 
 #[test]
+fn a_new_client_resumes_the_tls_session_of_an_earlier_one_only_with_the_same_trust() {
+    let server = start(Options {
+        tls: true,
+        ..Options::default()
+    });
+    let ca = std::env::temp_dir().join(format!("vf-resume-ca-{}.pem", std::process::id()));
+    std::fs::write(&ca, server.ca_pem().unwrap()).unwrap();
+    let client_trusting = |roots| {
+        let mut config = config_for(&server);
+        config.set_tls_roots(roots);
+        config.set_ca_file(Some(ca.to_str().unwrap())).unwrap();
+        Client::new(&config).unwrap()
+    };
+    let revoke_once = |client: Client| client.revoke_token(&server.mint_token("api")).unwrap();
+    revoke_once(client_trusting(TlsRoots::System));
+    assert_eq!(server.tls_resumed(), 0, "the first handshake is a full one");
+    revoke_once(client_trusting(TlsRoots::System));
+    assert_eq!(server.tls_resumed(), 1, "a new client with the same trust resumes");
+    // Resuming skips the certificate checks: a client that trusts other
+    // roots must check them itself.
+    revoke_once(client_trusting(TlsRoots::Mozilla));
+    assert_eq!(server.tls_resumed(), 1, "a client with other trust does not resume");
+    assert_eq!(server.connections(), 3);
+    std::fs::remove_file(&ca).ok();
+}
+
+#[test]
 fn tls_goes_through_a_proxy_end_to_end_without_any_allow() {
     let server = start(Options {
         tls: true,

@@ -32,7 +32,7 @@ pub const DEFAULT_RETRY_BASE_DELAY: Duration = Duration::from_millis(200);
 /// Which certificates a TLS server must chain to. C callers pass the
 /// value as an `int` to `vf_config_set_tls_roots()`.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum TlsRoots {
     /// The operating system's store (the default, as a system library
     /// should): what the machine's administrator trusts, updated with the

@@ -9,6 +9,7 @@ mod observe;
 mod proxy;
 mod rate_limit;
 mod resolver;
+mod shared_tls;
 mod status;
 mod steady_timeouts;
 mod token;

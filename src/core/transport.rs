@@ -11,7 +11,7 @@ use ureq::config::Config as AgentConfig;
 use ureq::http::header::CONTENT_TYPE;
 use ureq::http::{HeaderName, HeaderValue, Uri};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
-use ureq::unversioned::transport::{Connector, DefaultConnector};
+use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
 use ureq::{Agent, Proxy};
 
 use super::cancel::Cancel;
@@ -22,6 +22,7 @@ use super::observe::{ClientCounters, Level, Logger, ObservedConnections};
 use super::proxy;
 use super::rate_limit::{instant_after, Admitted, Allowance, RateLimit};
 use super::resolver::CachingResolver;
+use super::shared_tls::{SharedTls, Trust};
 use super::status::Status;
 use super::steady_timeouts::SteadyTimeouts;
 
@@ -188,6 +189,7 @@ impl Transport {
             user_agent.push(' ');
             user_agent.push_str(suffix);
         }
+        let (tls, shared_tls) = tls_config(config, url.is_https)?;
         let agent_config = AgentConfig::builder()
             // Every status is an answer to map, not a transport error.
             .http_status_as_error(false)
@@ -196,7 +198,7 @@ impl Transport {
             .max_redirects_will_error(false)
             // None means none: ureq reads no environment of its own.
             .proxy(proxy)
-            .tls_config(tls_config(config, url.is_https)?)
+            .tls_config(tls)
             .timeout_global(Some(config.timeout))
             .timeout_connect(Some(config.connect_timeout.min(first_attempt_share)))
             .timeout_recv_response(Some(first_attempt_share))
@@ -237,7 +239,12 @@ impl Transport {
             agent: Agent::with_parts(
                 agent_config,
                 // Observed last: it tells why ForkSafe refused a connection.
-                DefaultConnector::default()
+                // ureq's default chain for what we use (a CONNECT proxy,
+                // TCP, rustls), with the TLS link shared by trust.
+                ()
+                    .chain(ConnectProxyConnector::default())
+                    .chain(TcpConnector::default())
+                    .chain(shared_tls)
                     .chain(SteadyTimeouts)
                     .chain(ForkSafe)
                     .chain(observed),
@@ -726,16 +733,22 @@ static MOZILLA_ROOTS: Lazy<Arc<Vec<Certificate<'static>>>> = Lazy::new(|| {
     )
 });
 
-/// The trust for `https`. A CA file is checked even for plain `http`, so a
-/// bad setting shows at once; the store itself is then not read at all.
-fn tls_config(config: &Config, is_https: bool) -> Result<TlsConfig, Error> {
+/// The trust for `https`, and the TLS link shared by the clients that
+/// trust the same (see `shared_tls`). A CA file is checked even for plain
+/// `http`, so a bad setting shows at once; the store itself is then not
+/// read at all.
+fn tls_config(config: &Config, is_https: bool) -> Result<(TlsConfig, SharedTls), Error> {
     let extra = match &config.ca_file {
         Some(path) => read_ca_file(path)?,
         None => Vec::new(),
     };
     if !is_https {
-        return Ok(TlsConfig::default());
+        return Ok((TlsConfig::default(), SharedTls::unshared()));
     }
+    let trust = Trust {
+        roots: config.tls_roots,
+        extra: extra.iter().map(|cert| cert.der().to_vec()).collect(),
+    };
     let base = match config.tls_roots {
         TlsRoots::System => &SYSTEM_ROOTS,
         TlsRoots::Mozilla => &MOZILLA_ROOTS,
@@ -744,7 +757,8 @@ fn tls_config(config: &Config, is_https: bool) -> Result<TlsConfig, Error> {
         true => Arc::clone(base),
         false => Arc::new(base.iter().cloned().chain(extra).collect()),
     };
-    Ok(TlsConfig::builder().root_certs(RootCerts::Specific(roots)).build())
+    let tls = TlsConfig::builder().root_certs(RootCerts::Specific(roots)).build();
+    Ok((tls, SharedTls::for_trust(trust)))
 }
 
 fn read_ca_file(path: &std::path::Path) -> Result<Vec<Certificate<'static>>, Error> {

@@ -1,6 +1,7 @@
 //! ureq-bare URL N: N sequential revokes of an unknown token over one kept-alive
 //! connection, sent with ureq directly (default agent, statuses not errors), the
-//! body read to the end. Prints the JSON line the C drivers print.
+//! body read to the end. Prints the JSON line the C drivers print. With
+//! BENCH_CA_FILE set, the agent trusts only that CA (an https stand-in).
 
 use std::time::Instant;
 
@@ -31,7 +32,19 @@ fn main() {
         }
     };
     let url = format!("{base}/v1/oauth/token/revoke");
-    let config = ureq::Agent::config_builder().http_status_as_error(false).build();
+    let mut builder = ureq::Agent::config_builder().http_status_as_error(false);
+    if let Ok(path) = std::env::var("BENCH_CA_FILE") {
+        let pem = std::fs::read(path).expect("ureq-bare: BENCH_CA_FILE");
+        let certs: Vec<_> = ureq::tls::parse_pem(&pem)
+            .filter_map(|item| match item {
+                Ok(ureq::tls::PemItem::Certificate(cert)) => Some(cert),
+                _ => None,
+            })
+            .collect();
+        let roots = ureq::tls::RootCerts::new_with_certs(&certs);
+        builder = builder.tls_config(ureq::tls::TlsConfig::builder().root_certs(roots).build());
+    }
+    let config = builder.build();
     let agent = ureq::Agent::new_with_config(config);
     for _ in 0..WARMUP {
         once(&agent, &url);

@@ -312,6 +312,11 @@ impl StandIn {
         self.shared.connections()
     }
 
+    /// TLS handshakes that resumed an earlier session, since start.
+    pub fn tls_resumed(&self) -> usize {
+        self.shared.tls_resumed()
+    }
+
     pub fn port(&self) -> u16 {
         self.port
     }

@@ -35,6 +35,7 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{watch, Notify};
 use tokio::task::JoinSet;
 use tokio::time::Instant;
+use tokio_rustls::rustls::HandshakeKind;
 use tokio_rustls::TlsAcceptor;
 use tower::ServiceExt;
 
@@ -190,6 +191,9 @@ async fn accept_connection(
         Some(acceptor) => {
             let handshake = tokio::time::timeout(Duration::from_secs(5), acceptor.accept(stream));
             if let Ok(Ok(stream)) = handshake.await {
+                if stream.get_ref().1.handshake_kind() == Some(HandshakeKind::Resumed) {
+                    shared.count_tls_resumed();
+                }
                 serve_connection(stream, dup, app, shared, shutdown).await;
             }
         }
@@ -294,6 +298,7 @@ async fn control_stats(State(shared): State<Arc<Shared>>) -> Json<serde_json::Va
         "refused_by_limit": counters.refused,
         "max_in_flight": counters.max_in_flight,
         "idle_closes": shared.idle_closes(),
+        "tls_resumed": shared.tls_resumed(),
     }))
 }
 

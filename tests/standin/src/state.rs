@@ -82,6 +82,8 @@ pub(crate) struct Shared {
     connections: AtomicUsize,
     /// Kept-alive connections closed for being idle, never reset.
     idle_closes: AtomicUsize,
+    /// TLS handshakes that resumed an earlier session, never reset.
+    tls_resumed: AtomicUsize,
     /// What `/_standin/reset` goes back to.
     initial_behaviour: Behaviour,
     inner: Mutex<Inner>,
@@ -112,6 +114,7 @@ impl Shared {
             client_id: format!("cl_{}", random_alphanumeric(18)),
             connections: AtomicUsize::new(0),
             idle_closes: AtomicUsize::new(0),
+            tls_resumed: AtomicUsize::new(0),
             initial_behaviour: options.behaviour.clone(),
             inner: Mutex::new(Inner {
                 behaviour: options.behaviour.clone(),
@@ -168,6 +171,14 @@ impl Shared {
 
     pub fn connections(&self) -> usize {
         self.connections.load(Ordering::Relaxed)
+    }
+
+    pub fn count_tls_resumed(&self) {
+        self.tls_resumed.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub fn tls_resumed(&self) -> usize {
+        self.tls_resumed.load(Ordering::Relaxed)
     }
 
     pub fn record(&self, request: RecordedRequest) {
