@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use once_cell::sync::Lazy;
 use ureq::config::Config as AgentConfig;
 use ureq::http::header::CONTENT_TYPE;
-use ureq::http::{HeaderName, HeaderValue, Uri};
+use ureq::http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
 use ureq::{Agent, Proxy};
@@ -136,7 +136,7 @@ pub(crate) struct Transport {
     urls: [Uri; 3],
     /// The content type, credential, channel and caller's headers, checked
     /// and built once.
-    headers: Vec<(HeaderName, HeaderValue)>,
+    headers: HeaderMap,
     timeout: Duration,
     /// The agent's own wait for an answer to begin: the first attempt's
     /// fair share of `timeout`.
@@ -241,8 +241,7 @@ impl Transport {
                 // Observed last: it tells why ForkSafe refused a connection.
                 // ureq's default chain for what we use (a CONNECT proxy,
                 // TCP, rustls), with the TLS link shared by trust.
-                ()
-                    .chain(ConnectProxyConnector::default())
+                ().chain(ConnectProxyConnector::default())
                     .chain(TcpConnector::default())
                     .chain(shared_tls)
                     .chain(SteadyTimeouts)
@@ -251,7 +250,7 @@ impl Transport {
                 CachingResolver::default(),
             ),
             urls: [token?, introspect?, revoke?],
-            headers,
+            headers: headers.into_iter().collect(),
             timeout: config.timeout,
             first_attempt_share,
             connect_timeout: config.connect_timeout,
@@ -443,8 +442,9 @@ impl Transport {
     ) -> Outcome {
         let url = &self.urls[endpoint as usize];
         let mut request = self.agent.post(url);
-        for (name, value) in &self.headers {
-            request = request.header(name, value);
+        // A copy of the prepared map: no header is parsed or hashed again.
+        if let Some(headers) = request.headers_mut() {
+            headers.clone_from(&self.headers);
         }
         if let Some(AttemptBudget { left, share }) = budget {
             request = request
