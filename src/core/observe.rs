@@ -81,27 +81,30 @@ impl fmt::Debug for Logger {
     }
 }
 
-/// Declares the client's counters once: the atomics the work bumps
-/// ([`ClientCounters`]), the plain copy callers read ([`Counters`]), and
-/// [`ClientCounters::snapshot`] from one to the other.
-macro_rules! client_counters {
-    ($($(#[doc = $doc:literal])* $name:ident,)*) => {
-        /// A client's counters, each a relaxed atomic: cheap to bump, readable at
-        /// any time from any thread (a snapshot is not one instant, only each value).
+/// Declares a set of counters once: the relaxed atomics the work bumps,
+/// the plain copy callers read, and `snapshot()` from one to the other.
+macro_rules! counters {
+    (
+        $(#[doc = $atomics_doc:literal])* $atomics:ident,
+        $(#[doc = $copy_doc:literal])* $copy:ident {
+            $($(#[doc = $doc:literal])* $name:ident,)*
+        }
+    ) => {
+        $(#[doc = $atomics_doc])*
         #[derive(Debug, Default)]
-        pub(crate) struct ClientCounters {
+        pub(crate) struct $atomics {
             $($name: AtomicU64,)*
         }
 
-        /// What a client has done since it was made.
+        $(#[doc = $copy_doc])*
         #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-        pub struct Counters {
+        pub struct $copy {
             $($(#[doc = $doc])* pub $name: u64,)*
         }
 
-        impl ClientCounters {
-            pub fn snapshot(&self) -> Counters {
-                Counters {
+        impl $atomics {
+            pub fn snapshot(&self) -> $copy {
+                $copy {
                     $($name: self.$name.load(Ordering::Relaxed),)*
                 }
             }
@@ -109,34 +112,40 @@ macro_rules! client_counters {
     };
 }
 
-client_counters! {
-    /// Calls made (revoke, generate, introspect; each token of a bulk revoke).
-    calls,
-    /// HTTP requests sent, retries included.
-    requests,
-    /// Attempts that were retries.
-    retries,
-    /// Answers 2xx.
-    answers_2xx,
-    /// Answers 4xx.
-    answers_4xx,
-    /// Answers 5xx.
-    answers_5xx,
-    /// Answers with any other status (1xx, 3xx).
-    answers_other,
-    /// Answers 429.
-    rate_limited,
-    /// Time spent waiting because the server asked (`Retry-After`, the
-    /// rate-limit reset), in milliseconds.
-    paused_ms,
-    /// Requests that got no usable answer because a timeout expired.
-    timeouts,
-    /// Requests that got no usable answer because the connection failed.
-    connection_failures,
-    /// Requests that got no usable answer because TLS failed.
-    tls_failures,
-    /// New connections (TCP, and TLS where https) opened.
-    connections_opened,
+counters! {
+    /// A client's counters, each a relaxed atomic: cheap to bump, readable at
+    /// any time from any thread (a snapshot is not one instant, only each value).
+    ClientCounters,
+    /// What a client has done since it was made.
+    Counters {
+        /// Calls made (revoke, generate, introspect; each token of a bulk revoke).
+        calls,
+        /// HTTP requests sent, retries included.
+        requests,
+        /// Attempts that were retries.
+        retries,
+        /// Answers 2xx.
+        answers_2xx,
+        /// Answers 4xx.
+        answers_4xx,
+        /// Answers 5xx.
+        answers_5xx,
+        /// Answers with any other status (1xx, 3xx).
+        answers_other,
+        /// Answers 429.
+        rate_limited,
+        /// Time spent waiting because the server asked (`Retry-After`, the
+        /// rate-limit reset), in milliseconds.
+        paused_ms,
+        /// Requests that got no usable answer because a timeout expired.
+        timeouts,
+        /// Requests that got no usable answer because the connection failed.
+        connection_failures,
+        /// Requests that got no usable answer because TLS failed.
+        tls_failures,
+        /// New connections (TCP, and TLS where https) opened.
+        connections_opened,
+    }
 }
 
 fn bump(counter: &AtomicU64) {
