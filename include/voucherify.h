@@ -258,22 +258,27 @@ typedef enum {
  */
 typedef enum {
   /**
-   * A call failed for good (minting failed, say).
+   * A call failed for good (minting failed, say, or a token source's
+   * renewal left it no valid token to give).
    */
   VF_LOG_LEVEL_ERROR = 1,
   /**
    * Handled trouble: a retry scheduled, a rate-limit pause, a call
-   * cancelled, a wait that would pass the deadline.
+   * cancelled, a wait that would pass the deadline; a token source's
+   * renewal that failed while its current token is kept, and its revoke
+   * on free that failed.
    */
   VF_LOG_LEVEL_WARN = 2,
   /**
-   * Tokens minted.
+   * Tokens minted; a token source's first token, each renewal, and its
+   * token revoked on free.
    */
   VF_LOG_LEVEL_INFO = 3,
   /**
    * Every request sent (method, path, attempt n of m) and answer
    * (status, duration, `request_id`); connections opened, and dropped
-   * because the server closed them.
+   * because the server closed them or after a fork; a token source's
+   * token not revoked on free (expired, or another process's).
    */
   VF_LOG_LEVEL_DEBUG = 4,
   /**

@@ -70,11 +70,16 @@ class Client(_OffLoop):
         return await self._run(self.sync.introspect, access_token)
 
     async def revoke_many(
-        self, tokens: Sequence[Union[str, bytes]], parallelism: int = 0
+        self,
+        tokens: Sequence[Union[str, bytes]],
+        parallelism: int = 0,
+        progress: Optional[Callable[[int, RevokeResult], Optional[bool]]] = None,
     ) -> List[RevokeResult]:
         """See :meth:`libvoucherify.Client.revoke_many` (one worker thread
-        waits; the library runs ``parallelism`` requests itself)."""
-        return await self._run(self.sync.revoke_many, tokens, parallelism)
+        waits; the library runs ``parallelism`` requests itself). ``progress``
+        is called from the library's threads, not the event loop's: use
+        ``loop.call_soon_threadsafe`` to reach the loop from it."""
+        return await self._run(self.sync.revoke_many, tokens, parallelism, progress)
 
     def rate_limit(self) -> RateLimit:
         """See :meth:`libvoucherify.Client.rate_limit` (in memory: not awaited)."""
