@@ -707,6 +707,23 @@ class TokenSource(_Owned):
         rejected = _to_c_string("rejected token", rejected_token)
         return self._owned_string(_api.vf_token_source_refresh_rejected, rejected)
 
+    def counters(self) -> Dict[str, Optional[int]]:
+        """What this source has done so far, from any thread: ``mints`` (the
+        first token and every renewal), ``renewals``, ``mint_failures``,
+        ``renewal_failures`` (of those, the ones replacing a token), and
+        ``expires_in_s``: whole seconds the cached token has left (0 once it
+        expired), None while no token is cached."""
+        counters = _capi.SourceCounters()
+        counters.size = ctypes.sizeof(counters)
+        with _Borrow(self) as handle:
+            _call(_api.vf_token_source_counters, handle, ctypes.byref(counters))
+        values: Dict[str, Optional[int]] = {
+            name: getattr(counters, name) for name, _ in _capi.SourceCounters._fields_ if name != "size"
+        }
+        if counters.expires_in_s < 0:
+            values["expires_in_s"] = None
+        return values
+
     def requests_auth(self) -> Any:
         """An ``auth=`` for requests: ``session.get(url, auth=source.requests_auth())``.
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, List, Optional, Sequence, TypeVar, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar, Union
 
 from . import _client
 from ._client import RevokeResult, Token
@@ -89,6 +89,10 @@ class Client(_OffLoop):
         """See :meth:`libvoucherify.Client.paused_until` (in memory: not awaited)."""
         return self.sync.paused_until()
 
+    def counters(self) -> Dict[str, int]:
+        """See :meth:`libvoucherify.Client.counters` (in memory: not awaited)."""
+        return self.sync.counters()
+
     def token_source(self, scope: Union[str, Sequence[str]], **kwargs: Any) -> "TokenSource":
         """An asyncio :class:`TokenSource` on this client, sharing its threads."""
         return TokenSource(self.sync.token_source(scope, **kwargs), self._pool)
@@ -133,6 +137,10 @@ class TokenSource(_OffLoop):
     async def refresh(self) -> None:
         """See :meth:`libvoucherify.TokenSource.refresh`."""
         await self._run(self.sync.refresh)
+
+    def counters(self) -> Dict[str, Optional[int]]:
+        """See :meth:`libvoucherify.TokenSource.counters` (in memory: not awaited)."""
+        return self.sync.counters()
 
     def httpx_auth(self) -> Any:
         """The ``auth=`` for an ``httpx.AsyncClient`` (see
