@@ -43,13 +43,29 @@ static vf_status print_introspection(const vf_client *client, const char *token,
     return VF_STATUS_OK;
 }
 
+/* Gets a token from a new token source, as a service would for its API
+ * calls. A source mints on first use and then hands out the same token
+ * until it is due; freeing it revokes the token it minted. */
+static vf_status print_from_source(const vf_client *client, vf_error **err)
+{
+    vf_token_source *source = NULL;
+    char *token = NULL;
+    vf_status status = vf_token_source_new(client, "api", &source, err);
+
+    if (status == VF_STATUS_OK)
+        status = vf_token_source_access_token(source, &token, err);
+    if (status == VF_STATUS_OK)
+        printf("  the source gives %.6s...\n", token);
+    vf_string_free(token);
+    vf_token_source_free(source);
+    return status;
+}
+
 int main(void)
 {
     vf_config *config = vf_config_new();
     vf_client *client = NULL;
     vf_token *token = NULL;
-    vf_token_source *source = NULL;
-    char *from_source = NULL;
     vf_error *err = NULL;
     vf_status status;
     int exit_code = 1;
@@ -81,20 +97,11 @@ int main(void)
         goto done;
     }
 
-    /* A source mints on first use and then hands out the same token until it is due. */
     printf("3. a token source\n");
-    if ((status = vf_token_source_new(client, "api", &source, &err)) != VF_STATUS_OK) {
-        failed("creating the token source", status, err);
+    if ((status = print_from_source(client, &err)) != VF_STATUS_OK) {
+        failed("using a token source", status, err);
         goto done;
     }
-    if ((status = vf_token_source_access_token(source, &from_source, &err)) != VF_STATUS_OK) {
-        failed("getting a token from the source", status, err);
-        goto done;
-    }
-    printf("  the source gives %.6s...\n", from_source);
-    /* Freeing the source revokes the token it minted. */
-    vf_token_source_free(source);
-    source = NULL;
 
     printf("4. revoke the minted token\n");
     if ((status = vf_revoke_token(client, vf_token_access_token(token), &err)) != VF_STATUS_OK) {
@@ -112,8 +119,6 @@ int main(void)
 
 done:
     /* Every free accepts NULL, so one cleanup path serves every exit. */
-    vf_string_free(from_source);
-    vf_token_source_free(source);
     vf_token_free(token);
     vf_error_free(err);
     vf_client_free(client);

@@ -15,29 +15,27 @@ use std::time::Duration;
 use super::fork_safe::current_pid;
 use ureq::unversioned::transport::{Buffers, ConnectionDetails, Connector, NextTimeout, Transport};
 
-/// How much a record matters; a callback gets the records at its level and
-/// the more important ones.
+/// How much a record matters, most important first; a callback gets the
+/// records at its level and the more important ones. The C numbers are
+/// the ffi's `vf_log_level`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
     /// A call failed.
-    Error = 1,
+    Error,
     /// Something went wrong and was handled: a retry, a rate-limit pause,
     /// a renewal that failed while the cached token was still valid.
-    Warn = 2,
+    Warn,
     /// A token was minted, renewed or revoked on free.
-    Info = 3,
+    Info,
     /// Every request and answer, connections opened and dropped.
-    Debug = 4,
+    Debug,
     /// Finer detail: connections reused.
-    Trace = 5,
+    Trace,
 }
 
 impl Level {
-    pub fn from_code(code: i64) -> Option<Level> {
-        [Level::Error, Level::Warn, Level::Info, Level::Debug, Level::Trace]
-            .into_iter()
-            .find(|l| *l as i64 == code)
-    }
+    /// Every level, most important first.
+    pub const ALL: [Level; 5] = [Level::Error, Level::Warn, Level::Info, Level::Debug, Level::Trace];
 }
 
 /// The caller's sink for records.
@@ -83,23 +81,71 @@ impl fmt::Debug for Logger {
     }
 }
 
-/// A client's counters, each a relaxed atomic: cheap to bump, readable at
-/// any time from any thread (a snapshot is not one instant, only each value).
-#[derive(Debug, Default)]
-pub(crate) struct ClientCounters {
-    calls: AtomicU64,
-    requests: AtomicU64,
-    retries: AtomicU64,
-    answers_2xx: AtomicU64,
-    answers_4xx: AtomicU64,
-    answers_5xx: AtomicU64,
-    answers_other: AtomicU64,
-    rate_limited: AtomicU64,
-    paused_ms: AtomicU64,
-    timeouts: AtomicU64,
-    connection_failures: AtomicU64,
-    tls_failures: AtomicU64,
-    connections_opened: AtomicU64,
+/// Declares a set of counters once: the relaxed atomics the work bumps,
+/// the plain copy callers read, and `snapshot()` from one to the other.
+macro_rules! counters {
+    (
+        $(#[doc = $atomics_doc:literal])* $atomics:ident,
+        $(#[doc = $copy_doc:literal])* $copy:ident {
+            $($(#[doc = $doc:literal])* $name:ident,)*
+        }
+    ) => {
+        $(#[doc = $atomics_doc])*
+        #[derive(Debug, Default)]
+        pub(crate) struct $atomics {
+            $($name: AtomicU64,)*
+        }
+
+        $(#[doc = $copy_doc])*
+        #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+        pub struct $copy {
+            $($(#[doc = $doc])* pub $name: u64,)*
+        }
+
+        impl $atomics {
+            pub fn snapshot(&self) -> $copy {
+                $copy {
+                    $($name: self.$name.load(Ordering::Relaxed),)*
+                }
+            }
+        }
+    };
+}
+
+counters! {
+    /// A client's counters, each a relaxed atomic: cheap to bump, readable at
+    /// any time from any thread (a snapshot is not one instant, only each value).
+    ClientCounters,
+    /// What a client has done since it was made.
+    Counters {
+        /// Calls made (revoke, generate, introspect; each token of a bulk revoke).
+        calls,
+        /// HTTP requests sent, retries included.
+        requests,
+        /// Attempts that were retries.
+        retries,
+        /// Answers 2xx.
+        answers_2xx,
+        /// Answers 4xx.
+        answers_4xx,
+        /// Answers 5xx.
+        answers_5xx,
+        /// Answers with any other status (1xx, 3xx).
+        answers_other,
+        /// Answers 429.
+        rate_limited,
+        /// Time spent waiting because the server asked (`Retry-After`, the
+        /// rate-limit reset), in milliseconds.
+        paused_ms,
+        /// Requests that got no usable answer because a timeout expired.
+        timeouts,
+        /// Requests that got no usable answer because the connection failed.
+        connection_failures,
+        /// Requests that got no usable answer because TLS failed.
+        tls_failures,
+        /// New connections (TCP, and TLS where https) opened.
+        connections_opened,
+    }
 }
 
 fn bump(counter: &AtomicU64) {
@@ -147,52 +193,6 @@ impl ClientCounters {
     pub fn connection_opened(&self) {
         bump(&self.connections_opened);
     }
-
-    pub fn snapshot(&self) -> Counters {
-        let get = |c: &AtomicU64| c.load(Ordering::Relaxed);
-        Counters {
-            calls: get(&self.calls),
-            requests: get(&self.requests),
-            retries: get(&self.retries),
-            answers_2xx: get(&self.answers_2xx),
-            answers_4xx: get(&self.answers_4xx),
-            answers_5xx: get(&self.answers_5xx),
-            answers_other: get(&self.answers_other),
-            rate_limited: get(&self.rate_limited),
-            paused_ms: get(&self.paused_ms),
-            timeouts: get(&self.timeouts),
-            connection_failures: get(&self.connection_failures),
-            tls_failures: get(&self.tls_failures),
-            connections_opened: get(&self.connections_opened),
-        }
-    }
-}
-
-/// What a client has done since it was made.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Counters {
-    /// Calls made (revoke, generate, introspect; each token of a bulk revoke).
-    pub calls: u64,
-    /// HTTP requests sent, retries included.
-    pub requests: u64,
-    /// Attempts that were retries.
-    pub retries: u64,
-    pub answers_2xx: u64,
-    pub answers_4xx: u64,
-    pub answers_5xx: u64,
-    /// Answers with any other status (1xx, 3xx).
-    pub answers_other: u64,
-    /// Answers 429.
-    pub rate_limited: u64,
-    /// Time spent waiting because the server asked (`Retry-After`, the
-    /// rate-limit reset), in milliseconds.
-    pub paused_ms: u64,
-    /// Requests that got no usable answer, by kind.
-    pub timeouts: u64,
-    pub connection_failures: u64,
-    pub tls_failures: u64,
-    /// New connections (TCP, and TLS where https) opened.
-    pub connections_opened: u64,
 }
 
 /// The last link of the connector chain: counts and logs each connection
@@ -308,9 +308,6 @@ mod tests {
         Logger::default().log(Level::Error, format_args!("{}", Loud));
         assert_eq!(*seen.lock().unwrap(), vec![(Level::Warn, "kept 1".to_owned())]);
         assert!(logger.enabled(Level::Error) && !logger.enabled(Level::Info));
-        assert_eq!(Level::from_code(4), Some(Level::Debug));
-        assert_eq!(Level::from_code(0), None);
-        assert_eq!(Level::from_code(6), None);
     }
 
     #[test]

@@ -2,8 +2,10 @@
 
 use std::ffi::{c_char, c_int};
 
-use super::{boundary, boundary_value, free_object, into_owned, mut_arg, optional_str_arg, str_arg, vf_error, Status};
-use crate::core::{self, Config, Error, TlsRoots};
+use super::{
+    boundary, boundary_value, enum_arg, free_object, into_owned, mut_arg, optional_str_arg, str_arg, vf_error, Status,
+};
+use crate::core::{Config, TlsRoots};
 
 /// Settings for `vf_client_new()`: credentials, where to send requests,
 /// timeouts and extra headers. Created by `vf_config_new()`, freed by the
@@ -375,14 +377,9 @@ pub unsafe extern "C" fn vf_config_set_tls_roots(
     err_out: *mut *mut vf_error,
 ) -> Status {
     boundary(err_out, || unsafe {
-        let config = mut_arg(config, "config")?;
-        let roots = TlsRoots::from_code(roots.into()).ok_or_else(|| {
-            Error::new(
-                core::Status::InvalidArgument,
-                format!("unknown vf_tls_roots value {roots}"),
-            )
-        })?;
-        config.inner.set_tls_roots(roots);
+        mut_arg(config, "config")?
+            .inner
+            .set_tls_roots(enum_arg(roots, "vf_tls_roots", TlsRoots::from_code)?);
         Ok(())
     })
 }

@@ -11,7 +11,7 @@
 #![allow(clippy::missing_safety_doc)]
 
 use std::any::Any;
-use std::ffi::{c_char, CStr, CString};
+use std::ffi::{c_char, c_int, CStr, CString};
 use std::mem::{size_of, MaybeUninit};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
@@ -199,6 +199,14 @@ fn check_array<T>(ptr: *const T, count: usize, name: &str) -> Result<(), Error> 
             format!("{name}: {count} elements do not fit in memory"),
         ))
     }
+}
+
+/// An `int` argument that names a value of a C enum (`c_enum`, such as
+/// `"vf_tls_roots"`), which `from_code` finds; an unknown number is
+/// `VF_STATUS_INVALID_ARGUMENT`.
+pub(crate) fn enum_arg<T>(code: c_int, c_enum: &str, from_code: impl FnOnce(i64) -> Option<T>) -> Result<T, Error> {
+    from_code(code.into())
+        .ok_or_else(|| Error::new(core::Status::InvalidArgument, format!("unknown {c_enum} value {code}")))
 }
 
 /// An out-pointer argument, checked not NULL; what it pointed to before

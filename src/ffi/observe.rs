@@ -4,8 +4,10 @@ use std::ffi::{c_char, c_int, c_void};
 use std::mem::size_of;
 use std::sync::Arc;
 
-use super::{boundary, c_string, mut_arg, ref_arg, sized_out, vf_client, vf_config, vf_error, vf_token_source, Status};
-use crate::core::{self, Counters, Error, Level, Logger, TokenSourceCounters};
+use super::{
+    boundary, c_string, enum_arg, mut_arg, ref_arg, sized_out, vf_client, vf_config, vf_error, vf_token_source, Status,
+};
+use crate::core::{Counters, Level, Logger, TokenSourceCounters};
 
 /// How much a log record matters, passed as an `int`. A callback set with
 /// a `min_level` gets the records of that level and the lower numbers.
@@ -30,6 +32,23 @@ pub enum LogLevel {
     Debug = 4,
     /// Connections reused.
     Trace = 5,
+}
+
+impl From<Level> for LogLevel {
+    fn from(level: Level) -> LogLevel {
+        match level {
+            Level::Error => LogLevel::Error,
+            Level::Warn => LogLevel::Warn,
+            Level::Info => LogLevel::Info,
+            Level::Debug => LogLevel::Debug,
+            Level::Trace => LogLevel::Trace,
+        }
+    }
+}
+
+/// The level a C caller passed as a `vf_log_level` number, if there is one.
+fn level_of(code: i64) -> Option<Level> {
+    Level::ALL.into_iter().find(|l| LogLevel::from(*l) as i64 == code)
 }
 
 /// Receives one log record: `message` is one line of UTF-8 without a
@@ -70,12 +89,7 @@ pub unsafe extern "C" fn vf_config_set_log_callback(
 ) -> Status {
     boundary(err_out, || unsafe {
         let config = mut_arg(config, "config")?;
-        let level = Level::from_code(min_level.into()).ok_or_else(|| {
-            Error::new(
-                core::Status::InvalidArgument,
-                format!("unknown vf_log_level value {min_level}"),
-            )
-        })?;
+        let level = enum_arg(min_level, "vf_log_level", level_of)?;
         let logger = match callback {
             None => Logger::default(),
             Some(callback) => {
@@ -103,7 +117,7 @@ impl CSink {
     fn send(&self, level: Level, record: &str) {
         let record = c_string(record);
         // SAFETY: a callback the caller gave, called as the header says.
-        unsafe { (self.callback)(self.user_data, level as c_int, record.as_ptr()) }
+        unsafe { (self.callback)(self.user_data, LogLevel::from(level) as c_int, record.as_ptr()) }
     }
 }
 
@@ -185,8 +199,11 @@ pub unsafe extern "C" fn vf_client_counters(
     err_out: *mut *mut vf_error,
 ) -> Status {
     boundary(err_out, || unsafe {
-        let client = ref_arg(client, "client")?;
-        sized_out(counters, &vf_counters::from(client.inner.counters()), "counters")
+        sized_out(
+            counters,
+            &ref_arg(client, "client")?.inner.counters().into(),
+            "counters",
+        )
     })
 }
 
@@ -242,7 +259,24 @@ pub unsafe extern "C" fn vf_token_source_counters(
     err_out: *mut *mut vf_error,
 ) -> Status {
     boundary(err_out, || unsafe {
-        let source = ref_arg(source, "source")?;
-        sized_out(counters, &vf_source_counters::from(source.inner.counters()), "counters")
+        sized_out(
+            counters,
+            &ref_arg(source, "source")?.inner.counters().into(),
+            "counters",
+        )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_level_has_its_number() {
+        let numbers: Vec<c_int> = Level::ALL.map(|l| LogLevel::from(l) as c_int).to_vec();
+        assert_eq!(numbers, (1..=5).collect::<Vec<_>>(), "numbered 1.. in the core's order");
+        assert_eq!(level_of(4), Some(Level::Debug));
+        assert_eq!(level_of(0), None);
+        assert_eq!(level_of(6), None);
+    }
 }

@@ -412,18 +412,22 @@ class Client(_Owned):
         try:
             if from_env:
                 _call(_api.vf_config_load_env, config)
-            strings = [
-                (_api.vf_config_set_app_id, "app_id", app_id),
-                (_api.vf_config_set_secret_key, "secret_key", secret_key),
-                (_api.vf_config_set_cluster, "cluster", cluster),
-                (_api.vf_config_set_base_url, "base_url", base_url),
-                (_api.vf_config_set_channel, "channel", channel),
-                (_api.vf_config_set_user_agent_suffix, "user_agent_suffix", user_agent_suffix),
-                (_api.vf_config_set_proxy, "proxy", proxy),
+            settings = [
+                (_api.vf_config_set_app_id, "app_id", app_id, _to_c_string),
+                (_api.vf_config_set_secret_key, "secret_key", secret_key, _to_c_string),
+                (_api.vf_config_set_cluster, "cluster", cluster, _to_c_string),
+                (_api.vf_config_set_base_url, "base_url", base_url, _to_c_string),
+                (_api.vf_config_set_channel, "channel", channel, _to_c_string),
+                (_api.vf_config_set_user_agent_suffix, "user_agent_suffix", user_agent_suffix, _to_c_string),
+                (_api.vf_config_set_proxy, "proxy", proxy, _to_c_string),
+                (_api.vf_config_set_timeout_ms, "timeout_ms", timeout_ms, _to_uint32),
+                (_api.vf_config_set_connect_timeout_ms, "connect_timeout_ms", connect_timeout_ms, _to_uint32),
+                (_api.vf_config_set_max_attempts, "max_attempts", max_attempts, _to_uint32),
+                (_api.vf_config_set_retry_base_delay_ms, "retry_base_delay_ms", retry_base_delay_ms, _to_uint32),
             ]
-            for setter, what, value in strings:
+            for setter, name, value, to_c in settings:
                 if value is not None:
-                    _call(setter, config, _to_c_string(what, value))
+                    _call(setter, config, to_c(name, value))
             if ca_file is not None:
                 path = os.fspath(ca_file)  # bytes paths pass as-is; C checks UTF-8
                 _call(_api.vf_config_set_ca_file, config, _to_c_string("ca_file", path, allow_bytes=True))
@@ -443,15 +447,6 @@ class Client(_Owned):
             log_level = _library_log_level()
             if log_level is not None:
                 _call(_api.vf_config_set_log_callback, config, _LOG_CALLBACK, None, log_level)
-            numbers = (
-                (_api.vf_config_set_timeout_ms, "timeout_ms", timeout_ms),
-                (_api.vf_config_set_connect_timeout_ms, "connect_timeout_ms", connect_timeout_ms),
-                (_api.vf_config_set_max_attempts, "max_attempts", max_attempts),
-                (_api.vf_config_set_retry_base_delay_ms, "retry_base_delay_ms", retry_base_delay_ms),
-            )
-            for setter, name, number in numbers:
-                if number is not None:
-                    _call(setter, config, _to_uint32(name, number))
             handle = _Handle()
             _call(_api.vf_client_new, config, ctypes.byref(handle))
         finally:

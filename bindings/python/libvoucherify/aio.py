@@ -36,10 +36,14 @@ from ._errors import RateLimit
 __all__ = ["Client", "TokenSource"]
 
 _T = TypeVar("_T")
+_Self = TypeVar("_Self", bound="_OffLoop")
 
 
 class _OffLoop:
-    """Runs blocking calls in a thread pool and awaits them."""
+    """The asyncio face of a blocking object, ``sync``: runs its calls in a
+    thread pool and awaits them, and closes it as ``async with`` ends."""
+
+    sync: Any
 
     def __init__(self, pool: ThreadPoolExecutor) -> None:
         self._pool = pool
@@ -47,6 +51,23 @@ class _OffLoop:
     async def _run(self, func: Callable[..., _T], *args: Any, **kwargs: Any) -> _T:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._pool, functools.partial(func, *args, **kwargs))
+
+    @property
+    def closed(self) -> bool:
+        return bool(self.sync.closed)
+
+    async def aclose(self) -> None:
+        await self._run(self.sync.close)
+
+    async def __aenter__(self: _Self) -> _Self:
+        return self
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        await self.aclose()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<libvoucherify.aio.{type(self).__name__} {state} at {id(self):#x}>"
 
 
 class Client(_OffLoop):
@@ -97,24 +118,11 @@ class Client(_OffLoop):
         """An asyncio :class:`TokenSource` on this client, sharing its threads."""
         return TokenSource(self.sync.token_source(scope, **kwargs), self._pool)
 
-    @property
-    def closed(self) -> bool:
-        return self.sync.closed
-
     async def aclose(self) -> None:
         """Frees the client once calls in progress end. Its idle threads end
         when the last of it and its sources is garbage-collected (a source
         may outlive its client, as in the blocking API)."""
-        await self._run(self.sync.close)
-
-    async def __aenter__(self) -> "Client":
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    def __repr__(self) -> str:
-        return f"<libvoucherify.aio.Client {'closed' if self.closed else 'open'} at {id(self):#x}>"
+        await super().aclose()
 
 
 class TokenSource(_OffLoop):
@@ -147,19 +155,6 @@ class TokenSource(_OffLoop):
         :meth:`libvoucherify.TokenSource.httpx_auth`)."""
         return self.sync.httpx_auth()
 
-    @property
-    def closed(self) -> bool:
-        return self.sync.closed
-
     async def aclose(self) -> None:
         """Revokes the token (unless told not to) and frees the source."""
-        await self._run(self.sync.close)
-
-    async def __aenter__(self) -> "TokenSource":
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    def __repr__(self) -> str:
-        return f"<libvoucherify.aio.TokenSource {'closed' if self.closed else 'open'} at {id(self):#x}>"
+        await super().aclose()

@@ -212,8 +212,9 @@ def test_library_shipped_in_the_package_comes_first(tmp_path: Path) -> None:
     assert done.stdout.strip() == str(real_library())
 
 
-def test_installed_copy_finds_the_library_by_soname(tmp_path: Path) -> None:
-    site = package_copy(tmp_path)
+def assert_found_by_soname(tmp_path: Path, site: Path) -> None:
+    """The package copy in ``site`` loads the real library by its SONAME,
+    from a directory on ``LD_LIBRARY_PATH``."""
     libdir = tmp_path / "lib"
     libdir.mkdir()
     (libdir / _loader.SONAME).symlink_to(real_library())
@@ -221,18 +222,16 @@ def test_installed_copy_finds_the_library_by_soname(tmp_path: Path) -> None:
                       clean_env(LD_LIBRARY_PATH=str(libdir)))
     assert done.returncode == 0, done.stderr
     assert done.stdout.strip() == str(real_library())
+
+
+def test_installed_copy_finds_the_library_by_soname(tmp_path: Path) -> None:
+    assert_found_by_soname(tmp_path, package_copy(tmp_path))
 
 
 def test_an_incompatible_library_does_not_hide_a_compatible_one(tmp_path: Path) -> None:
     site = package_copy(tmp_path)
     fake_library(site / "libvoucherify", "0.99.0", name=_loader.SONAME)
-    libdir = tmp_path / "lib"
-    libdir.mkdir()
-    (libdir / _loader.SONAME).symlink_to(real_library())
-    done = run_python("import libvoucherify as v; print(v.library_path())", site,
-                      clean_env(LD_LIBRARY_PATH=str(libdir)))
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == str(real_library())
+    assert_found_by_soname(tmp_path, site)
     # Alone, the incompatible one is refused, and named.
     done = run_python("import libvoucherify; libvoucherify.version()", site, clean_env())
     assert done.returncode != 0
