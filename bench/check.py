@@ -3,6 +3,9 @@ minus 1000-call run) against bench/baseline.json, for both answers a revoke
 gets: 404 (unknown token) and 204 (revoked). Fails on a regression of more
 than the baseline's tolerance (10%), and on a run that is not what it claims
 (a driver that failed, or made fewer calls than asked: see run.per_call).
+Also a revoke answered 204 with a log callback at WARN against the same
+revoke without one, measured in this run: a callback that wants no record
+of a call that succeeds must cost next to nothing (LOG_CALLBACK_LIMIT).
 BENCH_BLESS=1 rewrites the baseline.
 
     python3 bench/check.py STANDIN_BINARY
@@ -13,7 +16,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from run import C_API, C_API_204, StandIn, callgrind_instr, per_call  # noqa: E402
+from run import C_API, C_API_204, C_API_204_LOGGED, StandIn, callgrind_instr, per_call  # noqa: E402
 
 BASELINE = os.path.join(os.path.dirname(__file__), "baseline.json")
 # baseline.json key -> the row measured, and what its answer is.
@@ -21,6 +24,8 @@ GATED = {
     "c_api_instr_per_call": (C_API, "404"),
     "c_api_204_instr_per_call": (C_API_204, "204"),
 }
+# How much more a revoke may cost with a log callback at WARN than without.
+LOG_CALLBACK_LIMIT = 0.01
 
 
 def main():
@@ -28,6 +33,7 @@ def main():
     standin = StandIn(sys.argv[1])
     try:
         instr = {key: per_call(callgrind_instr, row, standin) for key, (row, _) in GATED.items()}
+        logged = per_call(callgrind_instr, C_API_204_LOGGED, standin)
     finally:
         standin.stop()
     if os.environ.get("BENCH_BLESS"):
@@ -50,6 +56,12 @@ def main():
               f"baseline {ref} ({change:+.1%}, limit +{tol:.0%})")
         if change < -tol:
             print(f"bench-check: {answer}: much better than the baseline: consider `make bench-baseline`")
+    unlogged = instr["c_api_204_instr_per_call"]
+    change = logged / unlogged - 1
+    failed |= change > LOG_CALLBACK_LIMIT
+    verdict = "FAIL" if change > LOG_CALLBACK_LIMIT else "ok"
+    print(f"bench-check: {verdict}: {logged:.0f} instructions per call answered 204 with a log callback at WARN, "
+          f"{unlogged:.0f} without ({change:+.2%}, limit +{LOG_CALLBACK_LIMIT:.0%})")
     print(f"bench-check: {time.time() - started:.0f} s")
     return 1 if failed else 0
 
