@@ -4,6 +4,8 @@
  *   c_driver revoke-ok URL N                   N calls answered 204, as a revoke that works
  *   c_driver cold   URL N                      N calls, each on a new client (a new
  *                                              connection, over TLS a new handshake)
+ *   c_driver revoke-ok-logged URL N            the same with a log callback at WARN, which
+ *                                              must receive no record (none is formatted)
  *   c_driver bulk   URL N PARALLELISM          mint N tokens, time one vf_revoke_tokens
  *   c_driver bulk-stdin URL N PARALLELISM      one vf_revoke_tokens of N tokens read
  *                                              from stdin (one per line); prints its
@@ -22,11 +24,23 @@
 
 #define MAX_THREADS 64
 
+/* Set by revoke-ok-logged: clients log to count_record at WARN. */
+static int log_at_warn;
+static volatile long records_received;
+
+static void count_record(void *user_data, int level, const char *message) {
+    (void)user_data;
+    (void)level;
+    (void)message;
+    records_received++;
+}
+
 static vf_client *new_client(const char *url) {
     vf_config *cfg = vf_config_new();
     vf_client *client = NULL;
     const char *ca_file = getenv("BENCH_CA_FILE");
     if (!cfg || (ca_file && vf_config_set_ca_file(cfg, ca_file, NULL)) ||
+        (log_at_warn && vf_config_set_log_callback(cfg, count_record, NULL, VF_LOG_LEVEL_WARN, NULL)) ||
         vf_config_set_app_id(cfg, BENCH_APP_ID, NULL) ||
         vf_config_set_secret_key(cfg, BENCH_SECRET, NULL) ||
         vf_config_set_base_url(cfg, url, NULL) ||
@@ -230,7 +244,7 @@ static int run_heap(const char *url, size_t n) {
 
 int main(int argc, char **argv) {
     if (argc < 4) {
-        fprintf(stderr, "usage: c_driver revoke|revoke-ok|cold|bulk|bulk-stdin|create|heap URL N [ARGS]\n");
+        fprintf(stderr, "usage: c_driver revoke|revoke-ok|revoke-ok-logged|cold|bulk|bulk-stdin|create|heap URL N [ARGS]\n");
         return 2;
     }
     const char *mode = argv[1], *url = argv[2];
@@ -238,10 +252,16 @@ int main(int argc, char **argv) {
     if (n < 1 || n > 10000000) return 2;
     if (!strcmp(mode, "revoke"))
         return run_revoke(url, n, argc > 4 ? atoi(argv[4]) : 1, argc > 5 ? atoi(argv[5]) : 1);
-    if (!strcmp(mode, "revoke-ok")) {
+    if (!strcmp(mode, "revoke-ok") || !strcmp(mode, "revoke-ok-logged")) {
         revoke_token = BENCH_TOKEN_204;
         revoke_expected = VF_STATUS_OK;
-        return run_revoke(url, n, 1, 1);
+        log_at_warn = !strcmp(mode, "revoke-ok-logged");
+        int status = run_revoke(url, n, 1, 1);
+        if (records_received != 0) {
+            fprintf(stderr, "c_driver: %ld log records on calls that succeeded at once\n", records_received);
+            return 1;
+        }
+        return status;
     }
     if (!strcmp(mode, "cold")) return run_cold(url, n);
     if (!strcmp(mode, "bulk")) return run_bulk(url, n, argc > 4 ? atoi(argv[4]) : 4);

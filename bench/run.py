@@ -45,7 +45,14 @@ ROWS = {
 C_API, UREQ_ROW, FLOOR = "C API (vf_revoke_token)", "bare ureq 3 (Rust)", "raw socket floor (C)"
 # Measured per call only (make bench-check): the revoke that worked, answered 204.
 C_API_204 = "C API, revoked (204)"
-PER_CALL_ONLY = {C_API_204: (lambda u, n: [f"{BIN}/c_driver", "revoke-ok", u, str(n)], None, (1000, 2000))}
+# The same with a log callback at WARN: on calls that succeed at once no
+# record is formatted (the driver fails if one arrives), so the cost is a
+# branch per event.
+C_API_204_LOGGED = "C API, revoked (204), log callback at WARN"
+PER_CALL_ONLY = {
+    C_API_204: (lambda u, n: [f"{BIN}/c_driver", "revoke-ok", u, str(n)], None, (1000, 2000)),
+    C_API_204_LOGGED: (lambda u, n: [f"{BIN}/c_driver", "revoke-ok-logged", u, str(n)], None, (1000, 2000)),
+}
 PY_ROWS = {"Python binding", "requests.Session", "urllib3.PoolManager"}
 
 
@@ -173,6 +180,14 @@ def per_call(measure, name, standin, url=None):
         raise SystemExit(f"bench: {name}: runs of {n1} and {n2} calls made {requests[0]} and "
                          f"{requests[1]} requests")
     return (counts[1] - counts[0]) / (n2 - n1)
+
+
+def log_callback_cost(standin):
+    """Instructions per revoke answered 204, without and with a log
+    callback at WARN (make bench-check gates the difference too)."""
+    none = per_call(callgrind_instr, C_API_204, standin)
+    warn = per_call(callgrind_instr, C_API_204_LOGGED, standin)
+    return {"no_callback_instr": none, "warn_callback_instr": warn, "change": warn / none - 1}
 
 
 def median_rows(runs):
@@ -335,6 +350,8 @@ def main():
             rows[name]["instr_per_call"] = per_call(callgrind_instr, name, standin)
             rows[name]["syscalls_per_call"] = per_call(strace_calls, name, standin)
             log(f"  {name}: {rows[name]['instr_per_call']:.0f} instr, {rows[name]['syscalls_per_call']:.2f} syscalls")
+        res["log_callback"] = log_callback_cost(standin)
+        log(f"  {res['log_callback']}")
         for name, row in rows.items():
             for ref, key in ((C_API, "vs_c_api"), (UREQ_ROW, "vs_ureq"), (FLOOR, "vs_floor")):
                 row[key] = row["cps"] / rows[ref]["cps"]
@@ -469,6 +486,12 @@ def markdown(res):
             "", "## Targets (issue 15), ratios from this run", "", "| figure | ratio | target | met |", "|---|---:|---:|---|"]
     for g in res["targets"]:
         out.append(f"| {g['what']} | {g['ratio']:.2f} | {g['target']} | {'yes' if g['met'] else '**no**'} |")
+    lc = res["log_callback"]
+    out += ["", "## A log callback at WARN (C API, revoke answered 204)", "",
+            "| log callback | instr/call |", "|---|---:|",
+            f"| none | {lc['no_callback_instr']:.0f} |",
+            f"| at VF_LOG_LEVEL_WARN (no record on success: none formatted) | {lc['warn_callback_instr']:.0f} "
+            f"({lc['change']:+.2%}) |"]
     out += ["", "## Base URL: hostname vs IP literal (C API)", "",
             "| base URL host | calls/s | p50 µs | instr/call | syscalls/call |", "|---|---:|---:|---:|---:|"]
     for label, h in res["hostname"].items():

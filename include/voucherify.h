@@ -68,9 +68,10 @@
  * until that is freed; those of vf_version() and vf_status_str() are
  * static. A client copies its vf_config, and a vf_token_source keeps its
  * client's connections alive: either may be freed first.
- * Structs the caller allocates (vf_counters) start with `size_t size`,
- * which the caller sets to their sizeof: the library fills only the
- * fields that size covers, so later versions can append fields.
+ * Structs the caller allocates (vf_counters, vf_source_counters) start
+ * with `size_t size`, which the caller sets to their sizeof: the library
+ * fills only the fields that size covers, so later versions can append
+ * fields.
  *
  * Thread safety. A vf_client and a vf_token_source may be used by any
  * number of threads at once through their const calls; a token source's
@@ -258,22 +259,27 @@ typedef enum {
  */
 typedef enum {
   /**
-   * A call failed for good (minting failed, say).
+   * A call failed for good (minting failed, say, or a token source's
+   * renewal left it no valid token to give).
    */
   VF_LOG_LEVEL_ERROR = 1,
   /**
    * Handled trouble: a retry scheduled, a rate-limit pause, a call
-   * cancelled, a wait that would pass the deadline.
+   * cancelled, a wait that would pass the deadline; a token source's
+   * renewal that failed while its current token is kept, and its revoke
+   * on free that failed.
    */
   VF_LOG_LEVEL_WARN = 2,
   /**
-   * Tokens minted.
+   * Tokens minted; a token source's first token, each renewal, and its
+   * token revoked on free.
    */
   VF_LOG_LEVEL_INFO = 3,
   /**
    * Every request sent (method, path, attempt n of m) and answer
    * (status, duration, `request_id`); connections opened, and dropped
-   * because the server closed them.
+   * because the server closed them or after a fork; a token source's
+   * token not revoked on free (expired, or another process's).
    */
   VF_LOG_LEVEL_DEBUG = 4,
   /**
@@ -451,6 +457,39 @@ typedef struct {
    */
   uint64_t connections_opened;
 } vf_counters;
+
+/**
+ * What a token source has done since it was made, and how long its
+ * cached token has left: see `vf_token_source_counters()`. Like
+ * `vf_counters`, set `size` to `sizeof(vf_source_counters)` first.
+ */
+typedef struct {
+  /**
+   * `sizeof(vf_source_counters)` as your program was compiled; never written.
+   */
+  size_t size;
+  /**
+   * Tokens minted: the first and every renewal.
+   */
+  uint64_t mints;
+  /**
+   * Of `mints`, those that replaced an earlier token.
+   */
+  uint64_t renewals;
+  /**
+   * Mints that failed, for the first token or a renewal.
+   */
+  uint64_t mint_failures;
+  /**
+   * Of `mint_failures`, those that tried to replace an earlier token.
+   */
+  uint64_t renewal_failures;
+  /**
+   * Whole seconds until the cached token expires (0 once it has), or
+   * -1 while no token is cached.
+   */
+  int64_t expires_in_s;
+} vf_source_counters;
 
 #ifdef __cplusplus
 extern "C" {
@@ -1419,6 +1458,23 @@ VF_NODISCARD
 vf_status vf_client_counters(const vf_client *client,
                              vf_counters *counters,
                              vf_error **err_out);
+
+/**
+ * Fills `*counters` with the token source's counters, as far as
+ * `counters->size` reaches (see `vf_source_counters`). Thread-safe: it
+ * takes the source's lock for a moment, never waiting for a mint.
+ * `VF_STATUS_INVALID_ARGUMENT` if `counters->size` is smaller than the
+ * `size` field itself.
+ *
+ * \param source the token source
+ * \param counters receives the counters; its `size` set by the caller
+ * \param err_out NULL, or where a new error object is written on failure (NULL on success)
+ * \return `VF_STATUS_OK`, or why it failed
+ */
+VF_NODISCARD
+vf_status vf_token_source_counters(const vf_token_source *source,
+                                   vf_source_counters *counters,
+                                   vf_error **err_out);
 
 #ifdef __cplusplus
 }  // extern "C"

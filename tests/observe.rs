@@ -81,8 +81,7 @@ fn tokens_minted_and_failures_are_told() {
     config.set_max_attempts(1).unwrap();
     let records = collect(&mut config, Level::Info);
     let client = Arc::new(Client::new(&config).unwrap());
-    let source = TokenSource::new(client.clone(), &["api"]).unwrap();
-    source.token().unwrap();
+    client.generate_token(&["api"]).unwrap();
     server.push_faults(vec![respond(401, &[])]);
     assert_eq!(
         client.generate_token(&["api"]).unwrap_err().status,
@@ -91,6 +90,80 @@ fn tokens_minted_and_failures_are_told() {
     let records = records.lock().unwrap().clone();
     find(&records, Level::Info, "token minted: scope \"api\", expires in 900 s");
     find(&records, Level::Error, "minting a token failed: VF_STATUS_UNAUTHORIZED");
+}
+
+/// A token source's life, told one record per event and counted: the
+/// first token, a renewal, a renewal that fails with no token to give, one
+/// that fails while the current token is kept, the revoke on free and its
+/// failure.
+#[test]
+fn a_token_source_tells_and_counts_its_mints() {
+    let server = standin(Options {
+        token_lifetime_secs: 2,
+        ..Options::default()
+    });
+    let mut config = config_for(&server);
+    config.set_max_attempts(1).unwrap();
+    let records = collect(&mut config, Level::Debug);
+    let client = Arc::new(Client::new(&config).unwrap());
+    let source = TokenSource::new(client.clone(), &["api"]).unwrap();
+    assert_eq!(source.counters(), Default::default(), "nothing cached, nothing done");
+    let first = source.token().unwrap();
+    source.refresh_rejected(&first.access_token).unwrap();
+    server.push_faults(vec![respond(503, &[])]);
+    let rejected = source.refresh().unwrap_err();
+    assert_eq!(rejected.status, Status::ServerError, "{rejected}");
+    // Past the 1 s failure backoff and inside the 1 s margin of the 2 s token.
+    std::thread::sleep(Duration::from_millis(1150));
+    server.push_faults(vec![respond(503, &[])]);
+    let kept = source.token().unwrap();
+
+    let counters = source.counters();
+    assert_eq!(
+        (
+            counters.mints,
+            counters.renewals,
+            counters.mint_failures,
+            counters.renewal_failures
+        ),
+        (2, 1, 2, 2)
+    );
+    assert!(matches!(counters.expires_in_secs, Some(0..=1)), "{counters:?}");
+    let mints = server.requests().iter().filter(|r| r.path == "/v1/oauth/token").count();
+    assert_eq!(mints as u64, counters.mints + counters.mint_failures);
+    drop(source);
+    let last = server.requests().pop().unwrap();
+    assert_eq!(last.path, "/v1/oauth/token/revoke");
+    assert!(
+        String::from_utf8_lossy(&last.body).contains(&kept.access_token),
+        "revoked on free"
+    );
+
+    let failing = TokenSource::new(client.clone(), &["api"]).unwrap();
+    failing.token().unwrap();
+    server.push_faults(vec![respond(503, &[])]);
+    drop(failing);
+
+    let records = records.lock().unwrap().clone();
+    let told = |level, text: &str| find(&records, level, &format!("token source \"api\": {text}")).to_owned();
+    told(Level::Info, "first token minted, expires in 2 s");
+    let renewed = told(Level::Info, "token renewed with ");
+    assert!(
+        renewed.ends_with(" s left on the old one; the new one expires in 2 s"),
+        "{renewed}"
+    );
+    told(
+        Level::Error,
+        "renewal failed, no valid token to give: VF_STATUS_SERVER_ERROR",
+    );
+    let kept = told(Level::Warn, "renewal failed; the current token, valid ");
+    assert!(kept.contains(" s more, is kept: VF_STATUS_SERVER_ERROR"), "{kept}");
+    told(Level::Info, "token revoked on free");
+    let unrevoked = told(
+        Level::Warn,
+        "revoking the token on free failed; it expires by itself in ",
+    );
+    assert!(unrevoked.contains(" s: VF_STATUS_SERVER_ERROR"), "{unrevoked}");
 }
 
 #[test]
@@ -148,9 +221,23 @@ fn no_record_ever_holds_a_secret() {
     let _ = client.revoke_token(&token);
     let _ = client.introspect_token(&token);
     let _ = client.revoke_token("unknown-token");
+    // A token source's events: first token, renewal, renewal failed (the
+    // server echoing the key), revoked on free, and that revoke failing.
+    let echo_key = |status| Fault::Respond {
+        status,
+        headers: vec![],
+        body: format!(r#"{{"code":{status},"key":"bad","message":"key {SECRET}"}}"#),
+    };
     let source = TokenSource::new(client.clone(), &["api"]).unwrap();
-    let minted = source.token().unwrap();
+    let first = source.token().unwrap();
+    let minted = source.refresh_rejected(&first.access_token).unwrap();
+    server.push_faults(vec![echo_key(400)]);
+    assert!(source.refresh().is_err());
     drop(source);
+    let failing = TokenSource::new(client.clone(), &["api"]).unwrap();
+    let unrevoked = failing.token().unwrap();
+    server.push_faults(vec![echo_key(400)]);
+    drop(failing);
     let _ = client.revoke_tokens(&[token.as_str(), minted.access_token.as_str()], 2);
 
     let proxy = Proxy::start(Some(("user".into(), PROXY_PASSWORD.into()))).unwrap();
@@ -171,8 +258,26 @@ fn no_record_ever_holds_a_secret() {
 
     let records = records.lock().unwrap().clone();
     assert!(records.len() > 20, "every kind ran: {records:#?}");
+    for event in [
+        "first token minted",
+        "token renewed",
+        "renewal failed",
+        "token revoked on free",
+        "on free failed",
+    ] {
+        assert!(
+            records.iter().any(|(_, r)| r.contains(event)),
+            "no {event:?} in {records:#?}"
+        );
+    }
     for (_, record) in &records {
-        for secret in [SECRET, token.as_str(), minted.access_token.as_str(), PROXY_PASSWORD] {
+        let tokens = [
+            &token,
+            &first.access_token,
+            &minted.access_token,
+            &unrevoked.access_token,
+        ];
+        for secret in tokens.into_iter().map(String::as_str).chain([SECRET, PROXY_PASSWORD]) {
             assert!(!record.contains(secret), "a secret in {record:?}");
         }
     }

@@ -334,6 +334,11 @@ typedef std::function<bool(std::size_t index, Status status)> RevokeProgress;
 /// connections opened).
 typedef vf_counters Counters;
 
+/// What a token source has done since it was made (vf_source_counters:
+/// mints, renewals, their failures; expires_in_s, -1 while no token is
+/// cached).
+typedef vf_source_counters SourceCounters;
+
 /// A Voucherify client (vf_client): credentials and a connection pool.
 /// Thread-safe: share one among threads.
 class Client {
@@ -544,6 +549,14 @@ public:
         char *token = nullptr;
         detail::call(vf_token_source_refresh_rejected, p_.get(), detail::c_string(rejected, "rejected token"), &token);
         return detail::take_string(token);
+    }
+
+    /// The source's counters; thread-safe, never waits for a mint.
+    SourceCounters counters() const {
+        SourceCounters c = SourceCounters();
+        c.size = sizeof c;
+        detail::call(vf_token_source_counters, p_.get(), &c);
+        return c;
     }
 
     vf_token_source *get() const noexcept { return p_.get(); }

@@ -8,7 +8,7 @@ use std::sync::{Mutex, PoisonError};
 
 use super::config::{invalid, Config};
 use super::error::Error;
-use super::observe::{Counters, Level};
+use super::observe::{Counters, Level, Logger};
 use super::rate_limit::RateLimit;
 use super::status::Status;
 use super::token::{join_scopes, parse_generated, parse_introspection, Introspection, Token};
@@ -124,16 +124,7 @@ impl Client {
     /// Mints an access token with these scopes: a list, or space-separated
     /// strings; they are sent space-separated and the server judges them.
     pub fn generate_token<S: AsRef<str>>(&self, scopes: &[S]) -> Result<Token, Error> {
-        let scope = self.checked_scope(scopes)?;
-        let answer = self.transport.post_form(
-            Endpoint::Token,
-            &[("grant_type", "client_credentials"), ("scope", &scope)],
-            false,
-        )?;
-        let minted = match answer.status {
-            200 => parse_generated(&answer.body, answer.received_at),
-            _ => Err(http_error("generate", &answer)),
-        };
+        let minted = self.mint(&self.checked_scope(scopes)?);
         let log = &self.transport.logger;
         match &minted {
             Ok(token) => log.log(
@@ -146,6 +137,25 @@ impl Client {
             Err(e) => log.log(Level::Error, format_args!("minting a token failed: {e}")),
         }
         minted
+    }
+
+    /// Mints a token for a checked scope, logging nothing: a token source
+    /// tells its own events (first token, renewal, renewal failed).
+    pub(crate) fn mint(&self, scope: &str) -> Result<Token, Error> {
+        let answer = self.transport.post_form(
+            Endpoint::Token,
+            &[("grant_type", "client_credentials"), ("scope", scope)],
+            false,
+        )?;
+        match answer.status {
+            200 => parse_generated(&answer.body, answer.received_at),
+            _ => Err(http_error("generate", &answer)),
+        }
+    }
+
+    /// Where this client's log records go.
+    pub(crate) fn logger(&self) -> &Logger {
+        &self.transport.logger
     }
 
     /// Asks whether a token is active. An unknown, expired or revoked token

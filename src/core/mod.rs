@@ -26,4 +26,4 @@ pub use observe::{Counters, Level, LogFn, Logger};
 pub use rate_limit::{RateLimit, MAX_SERVER_WAIT};
 pub use status::Status;
 pub use token::{Introspection, Token};
-pub use token_source::{TokenSource, DEFAULT_REFRESH_MARGIN};
+pub use token_source::{TokenSource, TokenSourceCounters, DEFAULT_REFRESH_MARGIN};

@@ -20,6 +20,7 @@ use std::time::{Duration, Instant, SystemTime};
 use super::client::Client;
 use super::error::Error;
 use super::fork_safe::current_pid;
+use super::observe::Level;
 use super::status::Status;
 use super::token::Token;
 
@@ -57,6 +58,25 @@ struct State {
     mints_ended: u64,
     /// The latest mint's failure and when it came; cleared by a success.
     failure: Option<(Error, Instant)>,
+    /// What the mints have done so far (`expires_in_secs` is filled when read).
+    counters: TokenSourceCounters,
+}
+
+/// What a token source has done since it was made, and how long its
+/// cached token has left.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct TokenSourceCounters {
+    /// Tokens minted: the first and every renewal.
+    pub mints: u64,
+    /// Of `mints`, those that replaced an earlier token.
+    pub renewals: u64,
+    /// Mints that failed: for the first token or a renewal.
+    pub mint_failures: u64,
+    /// Of `mint_failures`, those that tried to replace an earlier token.
+    pub renewal_failures: u64,
+    /// Whole seconds until the cached token expires (0 once it has);
+    /// `None` while no token is cached.
+    pub expires_in_secs: Option<u64>,
 }
 
 /// Why a caller wants a token.
@@ -206,9 +226,10 @@ impl TokenSource {
             Need::Fresh => state.token.clone().filter(|t| !time_left(t).is_zero()),
             Need::Replacing(_) => None,
         };
+        let previous = state.token.as_ref().map(time_left);
         state.minting_in = Some(pid);
         drop(state);
-        let outcome = catch_unwind(AssertUnwindSafe(|| self.client.generate_token(&[&self.scope])));
+        let outcome = catch_unwind(AssertUnwindSafe(|| self.client.mint(&self.scope)));
         let mut state = self.lock();
         state.minting_in = None;
         state.mints_ended += 1;
@@ -225,19 +246,80 @@ impl TokenSource {
                 resume_unwind(panic);
             }
         };
+        let renewal = u64::from(previous.is_some());
         match &outcome {
             Ok(token) => {
                 state.token = Some(token.clone());
                 state.minted_by = pid;
                 state.failure = None;
+                state.counters.mints += 1;
+                state.counters.renewals += renewal;
             }
-            Err(error) => state.failure = Some((error.clone(), Instant::now())),
+            Err(error) => {
+                state.failure = Some((error.clone(), Instant::now()));
+                state.counters.mint_failures += 1;
+                state.counters.renewal_failures += renewal;
+            }
         }
         drop(state);
         self.mint_ended.notify_all();
+        self.observe_mint(&outcome, previous, still_valid.as_ref());
         match (outcome, still_valid) {
             (Err(_), Some(token)) => Ok(token),
             (outcome, _) => outcome,
+        }
+    }
+
+    /// What this source has done so far; readable from any thread (it
+    /// takes the source's lock for a moment, never during a mint).
+    pub fn counters(&self) -> TokenSourceCounters {
+        let state = self.lock();
+        TokenSourceCounters {
+            expires_in_secs: state.token.as_ref().map(|t| time_left(t).as_secs()),
+            ..state.counters
+        }
+    }
+
+    /// Counts a mint's outcome and tells it: the first token, a renewal,
+    /// or a failure and what the callers get instead. `previous` is how
+    /// long the token it replaces had left, if there was one; `kept` is
+    /// the still-valid token given back when the renewal failed.
+    fn observe_mint(&self, outcome: &Result<Token, Error>, previous: Option<Duration>, kept: Option<&Token>) {
+        let log = self.client.logger();
+        let scope = &self.scope;
+        match (outcome, previous) {
+            (Ok(token), None) => log.log(
+                Level::Info,
+                format_args!(
+                    "token source {scope:?}: first token minted, expires in {} s",
+                    token.expires_in
+                ),
+            ),
+            (Ok(token), Some(left)) => log.log(
+                Level::Info,
+                format_args!(
+                    "token source {scope:?}: token renewed with {} s left on the old one; the new one expires in {} s",
+                    left.as_secs(),
+                    token.expires_in
+                ),
+            ),
+            (Err(e), None) => log.log(
+                Level::Error,
+                format_args!("token source {scope:?}: minting the first token failed: {e}"),
+            ),
+            (Err(e), Some(_)) => match kept {
+                Some(token) => log.log(
+                    Level::Warn,
+                    format_args!(
+                        "token source {scope:?}: renewal failed; the current token, valid {} s more, is kept: {e}",
+                        time_left(token).as_secs()
+                    ),
+                ),
+                None => log.log(
+                    Level::Error,
+                    format_args!("token source {scope:?}: renewal failed, no valid token to give: {e}"),
+                ),
+            },
         }
     }
 
@@ -262,13 +344,35 @@ impl Drop for TokenSource {
             return;
         }
         let state = std::mem::take(self.state.get_mut().unwrap_or_else(|p| p.into_inner()));
-        let revocable = state
-            .token
-            .filter(|t| state.minted_by == current_pid() && !time_left(t).is_zero());
-        if let Some(token) = revocable {
+        let Some(token) = state.token else { return };
+        let (log, scope) = (self.client.logger(), &self.scope);
+        let left = time_left(&token);
+        if state.minted_by != current_pid() {
+            log.log(
+                Level::Debug,
+                format_args!("token source {scope:?}: not revoked on free: another process minted it"),
+            );
+        } else if left.is_zero() {
+            log.log(
+                Level::Debug,
+                format_args!("token source {scope:?}: not revoked on free: expired already"),
+            );
+        } else {
             // Best effort, one request within one timeout: the token
             // expires by itself if this fails.
-            let _ = self.client.revoke_token_once(&token.access_token);
+            match self.client.revoke_token_once(&token.access_token) {
+                Ok(()) => log.log(
+                    Level::Info,
+                    format_args!("token source {scope:?}: token revoked on free"),
+                ),
+                Err(e) => log.log(
+                    Level::Warn,
+                    format_args!(
+                        "token source {scope:?}: revoking the token on free failed; it expires by itself in {} s: {e}",
+                        left.as_secs()
+                    ),
+                ),
+            }
         }
     }
 }

@@ -300,13 +300,9 @@ impl Transport {
             );
             self.counters.request();
             let sent_at = Instant::now();
-            let outcome = self.send_once(endpoint, &body, budget, admitted).map(|mut answer| {
-                if !(200..300).contains(&answer.status) {
-                    let token = fields.iter().find(|(name, _)| *name == "access_token").map(|(_, v)| *v);
-                    answer.body = redacted(answer.body, &[self.secret_key.expose(), token.unwrap_or_default()]);
-                }
-                answer
-            });
+            let outcome = self
+                .send_once(endpoint, &body, budget, admitted)
+                .map(|answer| self.without_secrets(answer, fields));
             self.observe_outcome(path, &outcome, sent_at.elapsed());
             let (mut retry, own_wait) = match &outcome {
                 Ok(answer) => {
@@ -397,7 +393,19 @@ impl Transport {
         let deadline = instant_after(Instant::now(), self.timeout);
         let admitted = self.allowance.admit(deadline, &self.cancel)?;
         let budget = self.attempt_budget(deadline, 1, false);
-        self.send_once(endpoint, &body, budget, admitted).map_err(|(e, _)| e)
+        self.send_once(endpoint, &body, budget, admitted)
+            .map(|answer| self.without_secrets(answer, fields))
+            .map_err(|(e, _)| e)
+    }
+
+    /// An error answer's body with the secret key and the form's access
+    /// token cut out, should the server echo them: error messages quote it.
+    fn without_secrets(&self, mut answer: Answer, fields: &[(&str, &str)]) -> Answer {
+        if !(200..300).contains(&answer.status) {
+            let token = fields.iter().find(|(name, _)| *name == "access_token").map(|(_, v)| *v);
+            answer.body = redacted(answer.body, &[self.secret_key.expose(), token.unwrap_or_default()]);
+        }
+        answer
     }
 
     /// The client's total timeout for one call.

@@ -4,24 +4,31 @@ use std::ffi::{c_char, c_int, c_void};
 use std::mem::size_of;
 use std::sync::Arc;
 
-use super::{boundary, c_string, enum_arg, mut_arg, ref_arg, sized_out, vf_client, vf_config, vf_error, Status};
-use crate::core::{Counters, Level, Logger};
+use super::{
+    boundary, c_string, enum_arg, mut_arg, ref_arg, sized_out, vf_client, vf_config, vf_error, vf_token_source, Status,
+};
+use crate::core::{Counters, Level, Logger, TokenSourceCounters};
 
 /// How much a log record matters, passed as an `int`. A callback set with
 /// a `min_level` gets the records of that level and the lower numbers.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum LogLevel {
-    /// A call failed for good (minting failed, say).
+    /// A call failed for good (minting failed, say, or a token source's
+    /// renewal left it no valid token to give).
     Error = 1,
     /// Handled trouble: a retry scheduled, a rate-limit pause, a call
-    /// cancelled, a wait that would pass the deadline.
+    /// cancelled, a wait that would pass the deadline; a token source's
+    /// renewal that failed while its current token is kept, and its revoke
+    /// on free that failed.
     Warn = 2,
-    /// Tokens minted.
+    /// Tokens minted; a token source's first token, each renewal, and its
+    /// token revoked on free.
     Info = 3,
     /// Every request sent (method, path, attempt n of m) and answer
     /// (status, duration, `request_id`); connections opened, and dropped
-    /// because the server closed them.
+    /// because the server closed them or after a fork; a token source's
+    /// token not revoked on free (expired, or another process's).
     Debug = 4,
     /// Connections reused.
     Trace = 5,
@@ -195,6 +202,66 @@ pub unsafe extern "C" fn vf_client_counters(
         sized_out(
             counters,
             &ref_arg(client, "client")?.inner.counters().into(),
+            "counters",
+        )
+    })
+}
+
+/// What a token source has done since it was made, and how long its
+/// cached token has left: see `vf_token_source_counters()`. Like
+/// `vf_counters`, set `size` to `sizeof(vf_source_counters)` first.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default)]
+pub struct vf_source_counters {
+    /// `sizeof(vf_source_counters)` as your program was compiled; never written.
+    pub size: usize,
+    /// Tokens minted: the first and every renewal.
+    pub mints: u64,
+    /// Of `mints`, those that replaced an earlier token.
+    pub renewals: u64,
+    /// Mints that failed, for the first token or a renewal.
+    pub mint_failures: u64,
+    /// Of `mint_failures`, those that tried to replace an earlier token.
+    pub renewal_failures: u64,
+    /// Whole seconds until the cached token expires (0 once it has), or
+    /// -1 while no token is cached.
+    pub expires_in_s: i64,
+}
+
+impl From<TokenSourceCounters> for vf_source_counters {
+    fn from(c: TokenSourceCounters) -> vf_source_counters {
+        vf_source_counters {
+            size: size_of::<vf_source_counters>(),
+            mints: c.mints,
+            renewals: c.renewals,
+            mint_failures: c.mint_failures,
+            renewal_failures: c.renewal_failures,
+            expires_in_s: c.expires_in_secs.map_or(-1, |s| i64::try_from(s).unwrap_or(i64::MAX)),
+        }
+    }
+}
+
+/// Fills `*counters` with the token source's counters, as far as
+/// `counters->size` reaches (see `vf_source_counters`). Thread-safe: it
+/// takes the source's lock for a moment, never waiting for a mint.
+/// `VF_STATUS_INVALID_ARGUMENT` if `counters->size` is smaller than the
+/// `size` field itself.
+///
+/// \param source the token source
+/// \param counters receives the counters; its `size` set by the caller
+/// \param err_out NULL, or where a new error object is written on failure (NULL on success)
+/// \return `VF_STATUS_OK`, or why it failed
+#[must_use]
+#[no_mangle]
+pub unsafe extern "C" fn vf_token_source_counters(
+    source: *const vf_token_source,
+    counters: *mut vf_source_counters,
+    err_out: *mut *mut vf_error,
+) -> Status {
+    boundary(err_out, || unsafe {
+        sized_out(
+            counters,
+            &ref_arg(source, "source")?.inner.counters().into(),
             "counters",
         )
     })

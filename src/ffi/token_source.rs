@@ -40,7 +40,7 @@ use crate::core::TokenSource;
 /// token revokes it when freeing the source: a child exiting does not
 /// revoke its parent's token.
 pub struct vf_token_source {
-    inner: TokenSource,
+    pub(crate) inner: TokenSource,
 }
 
 /// Creates a token source for `scope` (space-separated scopes, such as

@@ -151,11 +151,69 @@ static void test_nothing_below_the_level(void)
     free(token);
 }
 
+/* A token source's events and counters: the first token, a renewal, a
+ * renewal that fails, the revoke on free. */
+static void test_a_token_source_is_told_and_counted(void)
+{
+    struct records r = {PTHREAD_MUTEX_INITIALIZER, 0, {0}, {0}};
+    vf_config *cfg = standin_config();
+    vf_source_counters counters;
+    vf_token_source *source = NULL;
+    vf_error *err = NULL;
+    vf_client *client;
+    char *first = NULL, *second = NULL;
+    long before;
+    int i;
+
+    CHECK_STATUS(vf_config_set_max_attempts(cfg, 1, NULL), VF_STATUS_OK);
+    CHECK_STATUS(vf_config_set_log_callback(cfg, on_record, &r, VF_LOG_LEVEL_INFO, NULL), VF_STATUS_OK);
+    client = client_from(cfg);
+    if (client == NULL)
+        return;
+    before = request_count();
+    CHECK_STATUS(vf_token_source_new(client, "api", &source, NULL), VF_STATUS_OK);
+    memset(&counters, 0xff, sizeof counters);
+    counters.size = sizeof counters;
+    CHECK_STATUS(vf_token_source_counters(source, &counters, NULL), VF_STATUS_OK);
+    CHECK(counters.size == sizeof counters && counters.mints == 0 && counters.expires_in_s == -1);
+
+    CHECK_STATUS(vf_token_source_access_token(source, &first, NULL), VF_STATUS_OK);
+    CHECK_STATUS(vf_token_source_refresh_rejected(source, first, &second, NULL), VF_STATUS_OK);
+    CHECK(standin_post("/_standin/faults", "[{\"respond\":{\"status\":503,\"body\":\"\"}}]"));
+    CHECK_ERROR(vf_token_source_refresh(source, &err), err, VF_STATUS_SERVER_ERROR, 503, standin_secret);
+
+    CHECK_STATUS(vf_token_source_counters(source, &counters, NULL), VF_STATUS_OK);
+    CHECK(counters.mints == 2 && counters.renewals == 1);
+    CHECK(counters.mint_failures == 1 && counters.renewal_failures == 1);
+    CHECK(counters.expires_in_s >= 898 && counters.expires_in_s <= 900);
+    CHECK(counters.mints + counters.mint_failures == (uint64_t)(request_count() - before));
+    CHECK_NULL_ARG(vf_token_source_counters(NULL, &counters, err_out));
+    CHECK_NULL_ARG(vf_token_source_counters(source, NULL, err_out));
+    counters.size = 1;
+    CHECK_FAILS(vf_token_source_counters(source, &counters, err_out), VF_STATUS_INVALID_ARGUMENT);
+    vf_token_source_free(source);
+
+    CHECK(has(&r, VF_LOG_LEVEL_INFO, "token source \"api\": first token minted, expires in 900 s"));
+    CHECK(has(&r, VF_LOG_LEVEL_INFO, "token source \"api\": token renewed with "));
+    CHECK(has(&r, VF_LOG_LEVEL_ERROR, "token source \"api\": renewal failed, no valid token to give"));
+    CHECK(has(&r, VF_LOG_LEVEL_INFO, "token source \"api\": token revoked on free"));
+    for (i = 0; i < r.count; i++) {
+        CHECK(strstr(r.texts[i], standin_secret) == NULL);
+        CHECK(first == NULL || strstr(r.texts[i], first) == NULL);
+        CHECK(second == NULL || strstr(r.texts[i], second) == NULL);
+    }
+    vf_client_free(client);
+    vf_string_free(first);
+    vf_string_free(second);
+    clear(&r);
+}
+
 int main(void)
 {
     if (!standin_init())
         return 2;
     test_a_retried_revoke_is_told_and_counted();
     test_nothing_below_the_level();
+    test_a_token_source_is_told_and_counted();
     return test_summary();
 }

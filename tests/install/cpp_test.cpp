@@ -263,6 +263,15 @@ static void test_counters() {
     CHECK(c.calls == 3 && c.requests == 3 && c.retries == 0);
     CHECK(c.answers_2xx == 2 && c.answers_4xx == 1 && c.answers_5xx == 0 && c.rate_limited == 0);
     CHECK(c.connections_opened == 1);  // kept alive
+
+    // A token source's own: nothing cached, then one token minted and renewed.
+    vf::TokenSource source(client);
+    vf::SourceCounters s = source.counters();
+    CHECK(s.size == sizeof(vf::SourceCounters) && s.mints == 0 && s.expires_in_s == -1);
+    source.refresh_rejected(source.access_token());
+    s = source.counters();
+    CHECK(s.mints == 2 && s.renewals == 1 && s.mint_failures == 0 && s.renewal_failures == 0);
+    CHECK(s.expires_in_s >= 898 && s.expires_in_s <= 900);
 }
 
 // Logging through a std::function: the records arrive at their levels, the

@@ -44,6 +44,14 @@ class Counters(ctypes.Structure):
         )
     ]
 
+
+class SourceCounters(ctypes.Structure):
+    """vf_source_counters: ``size`` first, then a token source's counts."""
+
+    _fields_ = [("size", ctypes.c_size_t)] + [
+        (name, ctypes.c_uint64) for name in ("mints", "renewals", "mint_failures", "renewal_failures")
+    ] + [("expires_in_s", ctypes.c_int64)]
+
 # (name, restype, argtypes) for every function in voucherify.h. Pointer
 # returns must be declared: the default int restype truncates them.
 SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
@@ -141,6 +149,7 @@ SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
     ("vf_token_source_authorization", c_status, [Handle, OwnedStrOut, _ErrorOut]),
     ("vf_token_source_refresh", c_status, [Handle, _ErrorOut]),
     ("vf_token_source_refresh_rejected", c_status, [Handle, c_str, OwnedStrOut, _ErrorOut]),
+    ("vf_token_source_counters", c_status, [Handle, ctypes.POINTER(SourceCounters), _ErrorOut]),
     ("vf_token_source_free", None, [Handle]),
 ]
 

@@ -27,6 +27,7 @@ from ._errors import (
     _call,
     _decode,
     _error_from,
+    _error_read,
     _invalid,
     _optional,
     _to_status,
@@ -172,6 +173,29 @@ def _scope_string(scope: Union[str, Sequence[str]]) -> bytes:
                 raise TypeError(f"scope items must be str, not {type(part).__name__}")
         scope = " ".join(parts)
     return _to_c_string("scope", scope)
+
+
+def _progress_adapter(
+    progress: Callable[[int, RevokeResult], Optional[bool]],
+    local_errors: Mapping[int, InvalidArgumentError],
+    raised: List[BaseException],
+) -> Callable[[Any, int, int, Optional[int]], int]:
+    """The C progress callback around ``progress``: returns 1 (stop) when it
+    returns False or raises; the exception is kept in ``raised``."""
+
+    def adapter(_user_data: Any, index: int, status: int, err: Optional[int]) -> int:
+        try:
+            error: Optional[VoucherifyError] = local_errors.get(index)
+            if error is not None:
+                status = error.status
+            elif status != Status.OK:
+                error = _error_read(status, err)  # borrowed for this call
+            return int(progress(index, RevokeResult(_to_status(status), error)) is False)
+        except BaseException as e:  # noqa: B036 -- handed to the calling thread
+            raised.append(e)
+            return 1
+
+    return adapter
 
 
 def _take_owned_string(ptr: ctypes.c_void_p) -> str:
@@ -517,7 +541,10 @@ class Client(_Owned):
         return details if active.value else None
 
     def revoke_many(
-        self, tokens: Sequence[Union[str, bytes]], parallelism: int = 0
+        self,
+        tokens: Sequence[Union[str, bytes]],
+        parallelism: int = 0,
+        progress: Optional[Callable[[int, RevokeResult], Optional[bool]]] = None,
     ) -> List[RevokeResult]:
         """Revokes many tokens, ``parallelism`` requests at a time.
 
@@ -529,6 +556,15 @@ class Client(_Owned):
         get ``INVALID_ARGUMENT`` or ``INVALID_UTF8`` and are not sent.
         Raises only for a non-str/bytes entry (TypeError), a bad
         ``parallelism`` or a closed client.
+
+        ``progress(index, result)``, if given, is called as each token
+        finishes, in the order they finish, from the library's worker
+        threads (never two at once). Returning ``False`` stops the
+        operation: no further token is sent, those in flight (at most
+        ``parallelism - 1``) finish and are reported, and tokens never sent
+        get ``Status.CANCELLED`` and no call. An exception raised by
+        ``progress`` stops it the same way and is raised here once the
+        tokens in flight have finished.
         """
         parallelism = _to_uint32("parallelism", parallelism)
         count = len(tokens)
@@ -545,9 +581,21 @@ class Client(_Owned):
         c_tokens = (_c_str * count)(*encoded)
         statuses = (_c_status * count)()
         errors = (_Handle * count)()  # zero-filled: NULL until written
+        raised: List[BaseException] = []
         with _Borrow(self) as handle:
             # count 0 still goes to C: it checks the client and parallelism.
-            _call(_api.vf_revoke_tokens, handle, c_tokens, count, parallelism, statuses, errors)
+            if progress is None:
+                _call(_api.vf_revoke_tokens, handle, c_tokens, count, parallelism, statuses, errors)
+            else:
+                c_progress = _capi.RevokeProgress(_progress_adapter(progress, local_errors, raised))
+                _call(
+                    _api.vf_revoke_tokens_with_progress,
+                    handle, c_tokens, count, parallelism, c_progress, None, statuses, errors,
+                )
+        if raised:
+            for err in errors:
+                _api.vf_error_free(err)
+            raise raised[0]
 
         results: List[RevokeResult] = []
         for i in range(count):
@@ -653,6 +701,23 @@ class TokenSource(_Owned):
         that many threads meeting one 401 mint one token. Do not log it."""
         rejected = _to_c_string("rejected token", rejected_token)
         return self._owned_string(_api.vf_token_source_refresh_rejected, rejected)
+
+    def counters(self) -> Dict[str, Optional[int]]:
+        """What this source has done so far, from any thread: ``mints`` (the
+        first token and every renewal), ``renewals``, ``mint_failures``,
+        ``renewal_failures`` (of those, the ones replacing a token), and
+        ``expires_in_s``: whole seconds the cached token has left (0 once it
+        expired), None while no token is cached."""
+        counters = _capi.SourceCounters()
+        counters.size = ctypes.sizeof(counters)
+        with _Borrow(self) as handle:
+            _call(_api.vf_token_source_counters, handle, ctypes.byref(counters))
+        values: Dict[str, Optional[int]] = {
+            name: getattr(counters, name) for name, _ in _capi.SourceCounters._fields_ if name != "size"
+        }
+        if counters.expires_in_s < 0:
+            values["expires_in_s"] = None
+        return values
 
     def requests_auth(self) -> Any:
         """An ``auth=`` for requests: ``session.get(url, auth=source.requests_auth())``.

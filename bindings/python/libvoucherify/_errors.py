@@ -241,34 +241,41 @@ def _decode(value: Optional[bytes]) -> Optional[str]:
 
 def _error_from(status: int, err: Optional[int]) -> VoucherifyError:
     """Copies a vf_error (an address, or None for NULL) into an exception and frees it."""
+    try:
+        return _error_read(status, err)
+    finally:
+        if err:
+            _api.vf_error_free(err)
+
+
+def _error_read(status: int, err: Optional[int]) -> VoucherifyError:
+    """Copies a vf_error (an address, or None for NULL) into an exception,
+    leaving it to its owner (a borrowed one, in a progress callback)."""
     # A status is an int; Status members hash and compare like theirs.
     cls: Type[VoucherifyError] = ERRORS_BY_STATUS.get(status, VoucherifyError)  # type: ignore[call-overload]
     if not err:
         return cls(f"libvoucherify call failed: {status_name(status)}", status=status)
     api = _api
-    try:
-        message = _decode(api.vf_error_message(err)) or status_name(status)
-        limit = api.vf_error_rate_limit_limit(err)
-        remaining = api.vf_error_rate_limit_remaining(err)
-        retry_at = api.vf_error_rate_limit_retry_at(err)
-        limit_type = _decode(api.vf_error_rate_limit_type(err))
-        rate_limit = None
-        if limit >= 0 or remaining >= 0 or retry_at >= 0 or limit_type is not None:
-            rate_limit = RateLimit(_optional(limit), _optional(remaining), _optional(retry_at), limit_type)
-        return cls(
-            message,
-            status=status,
-            http_status=api.vf_error_http_status(err) or None,
-            key=_decode(api.vf_error_key(err)),
-            api_message=_decode(api.vf_error_api_message(err)),
-            details=_decode(api.vf_error_details(err)),
-            request_id=_decode(api.vf_error_request_id(err)),
-            attempts=api.vf_error_attempts(err),
-            retry_after=_optional(api.vf_error_retry_after_s(err)),
-            rate_limit=rate_limit,
-        )
-    finally:
-        api.vf_error_free(err)
+    message = _decode(api.vf_error_message(err)) or status_name(status)
+    limit = api.vf_error_rate_limit_limit(err)
+    remaining = api.vf_error_rate_limit_remaining(err)
+    retry_at = api.vf_error_rate_limit_retry_at(err)
+    limit_type = _decode(api.vf_error_rate_limit_type(err))
+    rate_limit = None
+    if limit >= 0 or remaining >= 0 or retry_at >= 0 or limit_type is not None:
+        rate_limit = RateLimit(_optional(limit), _optional(remaining), _optional(retry_at), limit_type)
+    return cls(
+        message,
+        status=status,
+        http_status=api.vf_error_http_status(err) or None,
+        key=_decode(api.vf_error_key(err)),
+        api_message=_decode(api.vf_error_api_message(err)),
+        details=_decode(api.vf_error_details(err)),
+        request_id=_decode(api.vf_error_request_id(err)),
+        attempts=api.vf_error_attempts(err),
+        retry_after=_optional(api.vf_error_retry_after_s(err)),
+        rate_limit=rate_limit,
+    )
 
 
 def _call(func: Callable[..., int], *args: object) -> None:

@@ -27,7 +27,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Callable, List, Optional, Sequence, TypeVar, Union
+from typing import Any, Callable, Dict, List, Optional, Sequence, TypeVar, Union
 
 from . import _client
 from ._client import RevokeResult, Token
@@ -91,11 +91,16 @@ class Client(_OffLoop):
         return await self._run(self.sync.introspect, access_token)
 
     async def revoke_many(
-        self, tokens: Sequence[Union[str, bytes]], parallelism: int = 0
+        self,
+        tokens: Sequence[Union[str, bytes]],
+        parallelism: int = 0,
+        progress: Optional[Callable[[int, RevokeResult], Optional[bool]]] = None,
     ) -> List[RevokeResult]:
         """See :meth:`libvoucherify.Client.revoke_many` (one worker thread
-        waits; the library runs ``parallelism`` requests itself)."""
-        return await self._run(self.sync.revoke_many, tokens, parallelism)
+        waits; the library runs ``parallelism`` requests itself). ``progress``
+        is called from the library's threads, not the event loop's: use
+        ``loop.call_soon_threadsafe`` to reach the loop from it."""
+        return await self._run(self.sync.revoke_many, tokens, parallelism, progress)
 
     def rate_limit(self) -> RateLimit:
         """See :meth:`libvoucherify.Client.rate_limit` (in memory: not awaited)."""
@@ -104,6 +109,10 @@ class Client(_OffLoop):
     def paused_until(self) -> Optional[float]:
         """See :meth:`libvoucherify.Client.paused_until` (in memory: not awaited)."""
         return self.sync.paused_until()
+
+    def counters(self) -> Dict[str, int]:
+        """See :meth:`libvoucherify.Client.counters` (in memory: not awaited)."""
+        return self.sync.counters()
 
     def token_source(self, scope: Union[str, Sequence[str]], **kwargs: Any) -> "TokenSource":
         """An asyncio :class:`TokenSource` on this client, sharing its threads."""
@@ -136,6 +145,10 @@ class TokenSource(_OffLoop):
     async def refresh(self) -> None:
         """See :meth:`libvoucherify.TokenSource.refresh`."""
         await self._run(self.sync.refresh)
+
+    def counters(self) -> Dict[str, Optional[int]]:
+        """See :meth:`libvoucherify.TokenSource.counters` (in memory: not awaited)."""
+        return self.sync.counters()
 
     def httpx_auth(self) -> Any:
         """The ``auth=`` for an ``httpx.AsyncClient`` (see

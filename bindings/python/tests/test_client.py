@@ -54,6 +54,7 @@ def ctypes_of(c_type: str) -> Any:
         "int64_t": ctypes.c_int64, "uint64_t": ctypes.c_uint64, "size_t": ctypes.c_size_t,
         "vf_status": ctypes.c_int, "void *": ctypes.c_void_p, "vf_revoke_progress": _capi.RevokeProgress,
         "vf_log_callback": _capi.LogCallback, "vf_counters": _capi.Counters,
+        "vf_source_counters": _capi.SourceCounters,
     }
     if c_type in scalars:
         return scalars[c_type]
@@ -116,12 +117,14 @@ def test_the_log_callback_and_counters_match_the_header() -> None:
     params = [re.sub(r"\s*\b\w+$", "", p.strip()) for p in typedef.group(2).split(",")]
     assert _capi.LogCallback._restype_ == ctypes_of(typedef.group(1))
     assert list(_capi.LogCallback._argtypes_) == [ctypes_of(p) for p in params]
-    struct = re.search(r"typedef struct \{([^}]*)\} vf_counters;", re.sub(r"/\*.*?\*/", "", header, flags=re.S))
-    assert struct, "no vf_counters struct in the header"
-    fields = re.findall(r"(\w+) (\w+);", struct.group(1))
-    assert [(name, ctypes_of(c_type)) for c_type, name in fields] == [
-        (name, c_type) for name, c_type in _capi.Counters._fields_  # type: ignore[attr-defined]
-    ]
+    for c_name, mirror in (("vf_counters", _capi.Counters), ("vf_source_counters", _capi.SourceCounters)):
+        code = re.sub(r"/\*.*?\*/", "", header, flags=re.S)
+        struct = re.search(r"typedef struct \{([^}]*)\} " + c_name + ";", code)
+        assert struct, f"no {c_name} struct in the header"
+        fields = re.findall(r"(\w+) (\w+);", struct.group(1))
+        assert [(name, ctypes_of(c_type)) for c_type, name in fields] == [
+            (name, c_type) for name, c_type in mirror._fields_  # type: ignore[attr-defined]
+        ]
 
 
 def test_the_table_check_catches_a_wrong_type() -> None:

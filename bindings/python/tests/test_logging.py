@@ -82,3 +82,33 @@ def test_basic_config_at_debug_shows_them_with_no_other_call(standin: StandIn) -
     run = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60, env=env)
     assert run.returncode == 0, run.stderr
     assert "DEBUG:libvoucherify:POST /v1/oauth/token/revoke: HTTP 404 in" in run.stderr, run.stderr
+
+
+def test_a_token_source_tells_and_counts_its_mints(standin: StandIn, collected: Collect) -> None:
+    logging.getLogger("libvoucherify").setLevel(logging.INFO)
+    client = vf.Client(standin.app_id, standin.secret_key, base_url=standin.url, max_attempts=1)
+    with client, client.token_source("api") as source:
+        assert source.counters() == {
+            "mints": 0, "renewals": 0, "mint_failures": 0, "renewal_failures": 0, "expires_in_s": None,
+        }
+        first = source.access_token()
+        second = source.refresh_rejected(first)
+        standin.push_faults([{"respond": {"status": 503, "body": ""}}])
+        with pytest.raises(vf.ServerError):
+            source.refresh()
+        counters = source.counters()
+    assert {k: v for k, v in counters.items() if k != "expires_in_s"} == {
+        "mints": 2, "renewals": 1, "mint_failures": 1, "renewal_failures": 1,
+    }
+    assert counters["expires_in_s"] is not None and 898 <= counters["expires_in_s"] <= 900
+    seen = [(r.levelno, r.getMessage()) for r in collected.records]
+    expected = [
+        (logging.INFO, 'token source "api": first token minted, expires in 900 s'),
+        (logging.INFO, 'token source "api": token renewed with '),
+        (logging.ERROR, 'token source "api": renewal failed, no valid token to give: '),
+        (logging.INFO, 'token source "api": token revoked on free'),
+    ]
+    for level, start in expected:
+        assert any(lv == level and text.startswith(start) for lv, text in seen), (start, seen)
+    for _, text in seen:
+        assert standin.secret_key not in text and first not in text and second not in text
