@@ -334,15 +334,30 @@ impl Admitted<'_> {
         std::mem::forget(self);
         let mut state = allowance.lock();
         state.in_flight = state.in_flight.saturating_sub(1);
-        if r.limit.is_some() || r.remaining.is_some() || r.retry_at.is_some() || r.kind.is_some() {
-            state.latest = RateLimit {
-                retry_after: None,
-                retry_after_wait: None,
-                ..r.clone()
+        // Answers on parallel connections arrive in any order: one from an
+        // earlier window says nothing of this one, and within a window the
+        // lowest count left is the truest (a late answer's higher count
+        // would let more calls out than the window has).
+        let (window, latest_window) = (r.retry_at, state.latest.retry_at);
+        let stale = matches!((window, latest_window), (Some(this), Some(latest)) if this < latest);
+        let same_window = window.is_some() && window == latest_window;
+        if stale {
+            // Neither the headers nor the credits of a past window.
+        } else {
+            if r.limit.is_some() || r.remaining.is_some() || r.retry_at.is_some() || r.kind.is_some() {
+                state.latest = RateLimit {
+                    retry_after: None,
+                    retry_after_wait: None,
+                    ..r.clone()
+                };
+            }
+            // Without the header, nothing is known about what is left.
+            let left = r.remaining.map(|left| left.saturating_sub(state.in_flight as i64));
+            state.credits = match (same_window, state.credits, left) {
+                (true, Some(credits), Some(left)) => Some(credits.min(left)),
+                _ => left,
             };
         }
-        // Without the header, nothing is known about what is left.
-        state.credits = r.remaining.map(|left| left.saturating_sub(state.in_flight as i64));
         if let Some(wait) = r.shared_wait(http_status).filter(|w| !w.is_zero()) {
             let until = instant_after(received_at, wait);
             // A later answer may lengthen the pause, never shorten it.
@@ -388,6 +403,30 @@ fn refused(status: Status, message: impl Into<String>, latest: &RateLimit) -> Er
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_late_answer_never_raises_the_calls_left_in_its_window() {
+        let allowance = Allowance::default();
+        let (cancel, deadline) = (Cancel::default(), Instant::now() + Duration::from_secs(5));
+        let answer = |remaining, retry_at| RateLimit {
+            remaining: Some(remaining),
+            retry_at: Some(retry_at),
+            ..RateLimit::default()
+        };
+        let credits = || allowance.lock().credits;
+        let now = Instant::now();
+        let [first, second, third] = [(); 3].map(|_| allowance.admit(deadline, &cancel).unwrap());
+        second.answered(204, &answer(4, 1_000), now, Status::RateLimited);
+        assert_eq!(credits(), Some(2), "4 left, less the two in flight");
+        first.answered(204, &answer(5, 1_000), now, Status::RateLimited);
+        assert_eq!(credits(), Some(2), "an earlier request's answer, arriving late");
+        third.answered(204, &answer(9, 999), now, Status::RateLimited);
+        assert_eq!(credits(), Some(2), "an answer from the window before");
+        assert_eq!(allowance.latest().retry_at, Some(1_000));
+        let next = allowance.admit(deadline, &cancel).unwrap();
+        next.answered(204, &answer(9, 1_001), now, Status::RateLimited);
+        assert_eq!(credits(), Some(9), "a new window starts afresh");
+    }
 
     fn parse(headers: &[(&str, &str)]) -> RateLimit {
         let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
