@@ -63,6 +63,50 @@ fn a_retried_call_tells_every_step_and_the_counters_match_the_server() {
     assert!(counters.connections_opened >= 1);
 }
 
+/// A pause every caller keeps is told once when it begins, also when the
+/// call that met it gives up at once: after a 429, and after a success
+/// that spent the window's last call.
+#[test]
+fn a_rate_limit_pause_is_told_when_it_begins() {
+    let server = standin(Options::default());
+    let mut config = config_for(&server);
+    config.set_max_attempts(1).unwrap();
+    config.set_timeout_ms(500).unwrap();
+    let records = collect(&mut config, Level::Warn);
+    let client = Client::new(&config).unwrap();
+    server.push_faults(vec![respond(429, &[("Retry-After", "2")])]);
+    assert_eq!(client.revoke_token("t").unwrap_err().status, Status::RateLimited);
+    // Refused during the pause, past this call's deadline: no new pause.
+    assert_eq!(client.revoke_token("t").unwrap_err().status, Status::RateLimited);
+    let until = httpdate::fmt_http_date(client.paused_until().expect("paused"));
+    let told: Vec<_> = records.lock().unwrap().drain(..).collect();
+    let pauses: Vec<_> = told.iter().filter(|(_, r)| r.contains("rate-limit pause")).collect();
+    assert_eq!(pauses.len(), 1, "{told:#?}");
+    assert_eq!(
+        pauses[0].1,
+        format!("POST /v1/oauth/token/revoke: rate-limit pause: this client sends nothing until {until} (HTTP 429)")
+    );
+
+    let server = standin(Options::default());
+    let mut config = config_for(&server);
+    let records = collect(&mut config, Level::Warn);
+    let client = Client::new(&config).unwrap();
+    let reset = (std::time::SystemTime::now() + Duration::from_secs(1))
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        + 1;
+    let reset = reset.to_string();
+    server.push_faults(vec![respond(
+        204,
+        &[("X-Rate-Limit-Remaining", "0"), ("X-Rate-Limit-Retry", &reset)],
+    )]);
+    client.revoke_token("t").unwrap();
+    let told = records.lock().unwrap().clone();
+    find(&told, Level::Warn, "rate-limit pause: this client sends nothing until ");
+    find(&told, Level::Warn, "(HTTP 204: the window's calls are spent)");
+}
+
 #[test]
 fn nothing_is_formatted_or_passed_below_the_level() {
     let server = standin(Options::default());

@@ -327,8 +327,16 @@ pub(crate) struct Admitted<'a> {
 impl Admitted<'_> {
     /// Takes in the answer's headers: keeps them, and pauses every caller
     /// when the server said to wait (see [`RateLimit::shared_wait`]).
-    /// `refusal` is the status of calls refused during that pause.
-    pub fn answered(self, http_status: u16, r: &RateLimit, received_at: Instant, refusal: Status) {
+    /// `refusal` is the status of calls refused during that pause. Returns
+    /// when the pause ends, on the wall clock, if this answer began or
+    /// lengthened it: an event to tell.
+    pub fn answered(
+        self,
+        http_status: u16,
+        r: &RateLimit,
+        received_at: Instant,
+        refusal: Status,
+    ) -> Option<SystemTime> {
         let allowance = self.allowance;
         // Counted out here, under the same lock, rather than on drop.
         std::mem::forget(self);
@@ -358,6 +366,7 @@ impl Admitted<'_> {
                 _ => left,
             };
         }
+        let mut paused_until = None;
         if let Some(wait) = r.shared_wait(http_status).filter(|w| !w.is_zero()) {
             let until = instant_after(received_at, wait);
             // A later answer may lengthen the pause, never shorten it.
@@ -366,6 +375,12 @@ impl Admitted<'_> {
                 let until_wall = now
                     .checked_add(until.saturating_duration_since(Instant::now()))
                     .unwrap_or(now);
+                // Told once per pause: not again for each answer in flight
+                // that moves its end by a few milliseconds.
+                let told_end = state.pause.map(|p| p.until).filter(|end| *end > Instant::now());
+                if told_end.is_none_or(|end| until.saturating_duration_since(end) >= Duration::from_secs(1)) {
+                    paused_until = Some(until_wall);
+                }
                 state.pause = Some(Pause {
                     until,
                     until_wall,
@@ -375,6 +390,7 @@ impl Admitted<'_> {
         }
         drop(state);
         allowance.changed.notify_all();
+        paused_until
     }
 }
 

@@ -476,7 +476,21 @@ impl Transport {
             true => Status::QuotaExceeded,
             false => Status::RateLimited,
         };
-        admitted.answered(status, &rate_limit, received_at, refusal);
+        let paused_until = admitted.answered(status, &rate_limit, received_at, refusal);
+        if let Some(until) = paused_until.filter(|_| self.logger.enabled(Level::Warn)) {
+            let why = match status {
+                429 => "HTTP 429".to_owned(),
+                _ => format!("HTTP {status}: the window's calls are spent"),
+            };
+            self.logger.log(
+                Level::Warn,
+                format_args!(
+                    "POST {}: rate-limit pause: this client sends nothing until {} ({why})",
+                    endpoint.path(),
+                    httpdate::fmt_http_date(until)
+                ),
+            );
+        }
         let body = response
             .body_mut()
             .with_config()

@@ -29,10 +29,16 @@ use crate::core::TokenSource;
 /// connection pool alive, so the client may be freed first.
 ///
 /// Thread safety: `vf_token_source_access_token()`,
-/// `vf_token_source_authorization()`, `vf_token_source_refresh()` and
-/// `vf_token_source_refresh_rejected()` may be called by many threads at
-/// once. The setters must be called before the source is shared, and
+/// `vf_token_source_authorization()`, `vf_token_source_refresh()`,
+/// `vf_token_source_refresh_rejected()` and `vf_token_source_counters()`
+/// may be called by many threads at once. The setters must be called before the source is shared, and
 /// `vf_token_source_free()` when no other call runs.
+///
+/// Seeing it work: the client's log callback (see
+/// `vf_config_set_log_callback()`) is told of the first token and each
+/// renewal (`VF_LOG_LEVEL_INFO`), a renewal that failed (`WARN` while the
+/// current token is kept, `ERROR` when none is left to give) and the
+/// revoke on free; `vf_token_source_counters()` counts the mints.
 ///
 /// Fork: a child process may use a source made before `fork()`, even one
 /// that was minting in another thread at the time (the child mints its
@@ -225,7 +231,9 @@ pub unsafe extern "C" fn vf_token_source_refresh_rejected(
 /// said otherwise, it first revokes the token it minted: one request,
 /// never retried, bounded by the client's timeout; failures are ignored,
 /// since the token expires anyway. In a forked child it revokes nothing
-/// (the token is the parent's). NULL is accepted and ignored.
+/// (the token is the parent's). The client's log callback is told the
+/// outcome (`VF_LOG_LEVEL_INFO` revoked, `VF_LOG_LEVEL_WARN` failed).
+/// NULL is accepted and ignored.
 ///
 /// \param source the token source to free; may be NULL
 #[no_mangle]

@@ -130,3 +130,26 @@ def test_source_outlives_its_client(standin: StandIn) -> None:
 
     asyncio.run(main())
     assert standin.count(GENERATE) == 1
+
+
+def test_progress_and_counters_off_the_loop(standin: StandIn) -> None:
+    standin.reset()
+    seen: List[int] = []
+
+    def progress(index: int, result: vf.RevokeResult) -> bool:
+        seen.append(index)  # from the library's threads, not the loop's
+        return len(seen) < 5
+
+    async def main() -> None:
+        async with make_client(standin) as client:
+            tokens = [f"never-issued-{i}" for i in range(20)]
+            results = await client.revoke_many(tokens, parallelism=2, progress=progress)
+            assert 5 <= len(seen) <= 6 and all(results[i].not_found for i in seen)
+            assert sum(r.status == vf.Status.CANCELLED for r in results) == 20 - len(seen)
+            assert client.counters()["requests"] == len(seen)
+            source = client.token_source("api")
+            await source.access_token()
+            assert source.counters()["mints"] == 1
+            await source.aclose()
+
+    asyncio.run(main())
