@@ -2,7 +2,7 @@
 //! otherwise, and the rate-limit pause in either.
 
 use std::io::IsTerminal;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, UNIX_EPOCH};
 
 use chrono::{Local, TimeZone};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -22,14 +22,12 @@ pub fn local_time(unix_secs: i64, format: &str) -> String {
 }
 
 /// Until when the client holds requests back for the rate limit, if it
-/// does: the server said no calls are left until `X-Rate-Limit-Retry`.
+/// does (the library's shared pause: a 429's `Retry-After`, or no calls
+/// left until `X-Rate-Limit-Retry`), in Unix seconds: the second in which
+/// it ends, as a clock shows it.
 pub fn paused_until(client: &Client) -> Option<i64> {
-    let limit = client.last_rate_limit();
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs() as i64;
-    match (limit.remaining, limit.retry_at) {
-        (Some(0), Some(at)) if at > now => Some(at),
-        _ => None,
-    }
+    let until = client.paused_until()?.duration_since(UNIX_EPOCH).ok()?;
+    i64::try_from(until.as_secs()).ok()
 }
 
 pub enum Progress {

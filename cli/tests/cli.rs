@@ -249,6 +249,26 @@ fn a_rate_limit_pause_shows_in_the_progress_lines() {
 }
 
 #[test]
+fn a_pause_asked_for_by_retry_after_alone_shows_too() {
+    // A 429 with Retry-After and no X-Rate-Limit-* headers (a gateway's,
+    // say) pauses the whole client: the progress says so.
+    let server = standin(0);
+    let tokens = mint(&server, 10);
+    server.push_faults(vec![Fault::Respond {
+        status: 429,
+        headers: vec![("Retry-After".into(), "2".into())],
+        body: String::new(),
+    }]);
+    let mut command = tool(&server);
+    command.args(["revoke", "--parallel", "2", "-"]);
+    let output = run_with_stdin(command, &tokens.join("\n"));
+    assert_eq!(output.status.code(), Some(0), "{}", text(&output.stderr));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("paused by the rate limit until "), "{stderr}");
+    assert_eq!(server.request_count(), 11);
+}
+
+#[test]
 fn a_real_rate_limit_paces_the_run_within_its_allowance_and_the_pause_shows() {
     // 25 calls per 2 s window; 100 tokens need 4 windows' calls, so the run
     // crosses 3 window boundaries: more than 4 s, at most 6 s plus slack.
