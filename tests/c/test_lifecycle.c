@@ -22,27 +22,6 @@
 
 /* ---- helpers ------------------------------------------------------------ */
 
-/*
- * How many generate requests (POST /v1/oauth/token) the stand-in logged;
- * the closing quote keeps /v1/oauth/token/revoke out. -1 if it cannot tell.
- */
-static long generate_count(void)
-{
-    static const char needle[] = "\"path\":\"/v1/oauth/token\"";
-    char *log = standin_request("GET", "/_standin/requests", NULL);
-    const char *at = log;
-    long count = 0;
-
-    if (log == NULL)
-        return -1;
-    while ((at = strstr(at, needle)) != NULL) {
-        count++;
-        at += strlen(needle);
-    }
-    free(log);
-    return count;
-}
-
 /* Whether the stand-in says `token` is active: 1, 0, or -1 on failure. */
 static int is_active(const vf_client *client, const char *token)
 {
@@ -364,16 +343,16 @@ static void test_source_caches(const vf_client *client)
 {
     vf_token_source *source = NULL;
     char *first, *again, *header = NULL, *renewed;
-    long generated = generate_count(), before;
+    long generated = mint_count(), before;
     char want[64];
 
     if (!CHECK_STATUS(vf_token_source_new(client, "api", &source, NULL), VF_STATUS_OK))
         return;
-    CHECK(generate_count() == generated); /* creating mints nothing */
+    CHECK(mint_count() == generated); /* creating mints nothing */
 
     first = source_token(source);
     CHECK(first != NULL && strlen(first) == 50);
-    CHECK(generate_count() == generated + 1);
+    CHECK(mint_count() == generated + 1);
     CHECK(first != NULL && is_active(client, first) == 1);
 
     /* Later calls reuse the cached token without a single request. */
@@ -389,7 +368,7 @@ static void test_source_caches(const vf_client *client)
 
     /* refresh mints a new token at once, and later calls hand that out. */
     CHECK_STATUS(vf_token_source_refresh(source, NULL), VF_STATUS_OK);
-    CHECK(generate_count() == generated + 2);
+    CHECK(mint_count() == generated + 2);
     renewed = source_token(source);
     CHECK(renewed != NULL && !str_eq(renewed, first));
     /* The header: the previous token is not revoked, requests may still carry it. */
@@ -469,7 +448,7 @@ static void test_source_threads(const vf_client *client)
     pthread_barrier_t start;
     pthread_t threads[THREADS];
     struct asker askers[THREADS];
-    long generated = generate_count();
+    long generated = mint_count();
     int i;
 
     if (!CHECK_STATUS(vf_token_source_new(client, "api", &source, NULL), VF_STATUS_OK))
@@ -494,8 +473,8 @@ static void test_source_threads(const vf_client *client)
         CHECK_STATUS(askers[i].status, VF_STATUS_OK);
         CHECK(str_eq(askers[i].token, askers[0].token));
     }
-    if (!CHECK(generate_count() == generated + 1))
-        fprintf(stderr, "    %ld generate requests\n", generate_count() - generated);
+    if (!CHECK(mint_count() == generated + 1))
+        fprintf(stderr, "    %ld generate requests\n", mint_count() - generated);
     for (i = 0; i < THREADS; i++)
         vf_string_free(askers[i].token);
     vf_token_source_free(source);
@@ -542,9 +521,9 @@ static void test_source_refreshes_before_expiry(const vf_client *client)
     CHECK(standin_post("/_standin/faults", "[{\"respond\":{\"status\":401}}]"));
     second = source_token(source);
     CHECK(str_eq(second, third));
-    generated = generate_count();
+    generated = mint_count();
     fourth = source_token(source);
-    CHECK(str_eq(fourth, third) && generate_count() == generated);
+    CHECK(str_eq(fourth, third) && mint_count() == generated);
     vf_string_free(fourth);
     sleep_ms(1000);
     fourth = source_token(source);

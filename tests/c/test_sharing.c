@@ -64,24 +64,6 @@ static void warm_up(const vf_client *client)
     CHECK(standin_post("/_standin/reset", NULL));
 }
 
-/* Requests to POST /v1/oauth/token in the stand-in's log, or -1. */
-static long mint_count(void)
-{
-    static const char needle[] = "\"path\":\"/v1/oauth/token\"";
-    char *log = standin_request("GET", "/_standin/requests", NULL);
-    const char *at = log;
-    long count = 0;
-
-    if (log == NULL)
-        return -1;
-    while ((at = strstr(at, needle)) != NULL) {
-        count++;
-        at += strlen(needle);
-    }
-    free(log);
-    return count;
-}
-
 /* ---- threads on one source ------------------------------------------------ */
 
 #define THREADS 8

@@ -255,3 +255,20 @@ vf_client *single_attempt_client(void)
     CHECK_STATUS(vf_config_set_max_attempts(cfg, 1, NULL), VF_STATUS_OK);
     return client_from(cfg);
 }
+
+long mint_count(void)
+{
+    static const char needle[] = "\"path\":\"/v1/oauth/token\"";
+    char *log = standin_request("GET", "/_standin/requests", NULL);
+    const char *at = log;
+    long count = 0;
+
+    if (log == NULL)
+        return -1;
+    while ((at = strstr(at, needle)) != NULL) {
+        count++;
+        at += strlen(needle);
+    }
+    free(log);
+    return count;
+}

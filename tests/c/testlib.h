@@ -94,6 +94,13 @@ long standin_stat(const char *name);
 /* How many API requests the stand-in has seen; -1 if it cannot tell. */
 long request_count(void);
 
+/*
+ * How many mint requests (POST /v1/oauth/token) the stand-in logged since
+ * its last reset; the closing quote keeps /v1/oauth/token/revoke out.
+ * -1 if it cannot tell.
+ */
+long mint_count(void);
+
 double now_ms(void);
 void sleep_ms(long ms);
 
