@@ -52,25 +52,36 @@ class SourceCounters(ctypes.Structure):
         (name, ctypes.c_uint64) for name in ("mints", "renewals", "mint_failures", "renewal_failures")
     ] + [("expires_in_s", ctypes.c_int64)]
 
+def _readers(restype: Any, *names: str) -> List[Tuple[str, Any, List[Any]]]:
+    """Rows for infallible accessors: one handle in, ``restype`` out."""
+    return [(name, restype, [Handle]) for name in names]
+
+
 # (name, restype, argtypes) for every function in voucherify.h. Pointer
 # returns must be declared: the default int restype truncates them.
 SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
     ("vf_version", c_str, []),
     ("vf_version_number", ctypes.c_uint32, []),
     ("vf_status_str", c_str, [ctypes.c_int]),
-    ("vf_error_status", c_status, [Handle]),
-    ("vf_error_message", c_str, [Handle]),
-    ("vf_error_http_status", ctypes.c_int, [Handle]),
-    ("vf_error_key", c_str, [Handle]),
-    ("vf_error_api_message", c_str, [Handle]),
-    ("vf_error_details", c_str, [Handle]),
-    ("vf_error_request_id", c_str, [Handle]),
-    ("vf_error_attempts", ctypes.c_uint32, [Handle]),
-    ("vf_error_retry_after_s", ctypes.c_int64, [Handle]),
-    ("vf_error_rate_limit_limit", ctypes.c_int64, [Handle]),
-    ("vf_error_rate_limit_remaining", ctypes.c_int64, [Handle]),
-    ("vf_error_rate_limit_retry_at", ctypes.c_int64, [Handle]),
-    ("vf_error_rate_limit_type", c_str, [Handle]),
+    *_readers(c_status, "vf_error_status"),
+    *_readers(ctypes.c_int, "vf_error_http_status"),
+    *_readers(ctypes.c_uint32, "vf_error_attempts"),
+    *_readers(
+        c_str,
+        "vf_error_message",
+        "vf_error_key",
+        "vf_error_api_message",
+        "vf_error_details",
+        "vf_error_request_id",
+        "vf_error_rate_limit_type",
+    ),
+    *_readers(
+        ctypes.c_int64,
+        "vf_error_retry_after_s",
+        "vf_error_rate_limit_limit",
+        "vf_error_rate_limit_remaining",
+        "vf_error_rate_limit_retry_at",
+    ),
     ("vf_error_free", None, [Handle]),
     ("vf_config_new", Handle, []),
     ("vf_config_free", None, [Handle]),
@@ -134,12 +145,8 @@ SIGNATURES: List[Tuple[str, Any, List[Any]]] = [
     ),
     ("vf_client_cancel", c_status, [Handle, _ErrorOut]),
     ("vf_client_counters", c_status, [Handle, ctypes.POINTER(Counters), _ErrorOut]),
-    ("vf_token_access_token", c_str, [Handle]),
-    ("vf_token_client_id", c_str, [Handle]),
-    ("vf_token_scope", c_str, [Handle]),
-    ("vf_token_type", c_str, [Handle]),
-    ("vf_token_expires_at", ctypes.c_int64, [Handle]),
-    ("vf_token_expires_in", ctypes.c_int64, [Handle]),
+    *_readers(c_str, "vf_token_access_token", "vf_token_client_id", "vf_token_scope", "vf_token_type"),
+    *_readers(ctypes.c_int64, "vf_token_expires_at", "vf_token_expires_in"),
     ("vf_token_free", None, [Handle]),
     ("vf_string_free", None, [ctypes.c_void_p]),
     ("vf_token_source_new", c_status, [Handle, c_str, HandleOut, _ErrorOut]),
