@@ -58,6 +58,23 @@ fn request_carries_credentials_form_body_and_identifying_headers() {
 }
 
 #[test]
+fn a_callers_own_user_agent_or_accept_replaces_the_librarys() {
+    let server = standin();
+    let mut config = single_attempt_config(&server);
+    config.add_header("User-Agent", "billing-cron/7").unwrap();
+    config.add_header("Accept", "*/*").unwrap();
+    let _ = Client::new(&config).unwrap().revoke_token("whatever");
+    let requests = server.requests();
+    let request = requests.last().expect("one request");
+    let values = |name: &str| -> Vec<&str> {
+        let named = request.headers.iter().filter(|(n, _)| n.eq_ignore_ascii_case(name));
+        named.map(|(_, v)| v.as_str()).collect()
+    };
+    assert_eq!(values("user-agent"), ["billing-cron/7"]);
+    assert_eq!(values("accept"), ["*/*"]);
+}
+
+#[test]
 fn wrong_credentials_give_unauthorized_with_request_id_and_no_secret() {
     let server = standin();
     let mut config = single_attempt_config(&server);

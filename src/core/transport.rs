@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime};
 
 use once_cell::sync::Lazy;
-use ureq::config::Config as AgentConfig;
-use ureq::http::header::CONTENT_TYPE;
+use ureq::config::{AutoHeaderValue, Config as AgentConfig};
+use ureq::http::header::{ACCEPT, CONTENT_TYPE, USER_AGENT};
 use ureq::http::{HeaderMap, HeaderName, HeaderValue, Uri};
 use ureq::tls::{Certificate, PemItem, RootCerts, TlsConfig};
 use ureq::unversioned::transport::{ConnectProxyConnector, Connector, TcpConnector};
@@ -209,8 +209,9 @@ impl Transport {
             .max_response_header_size(MAX_RESPONSE_HEADER)
             .max_idle_connections(MAX_PARALLELISM)
             .max_idle_connections_per_host(MAX_PARALLELISM)
-            .user_agent(user_agent.as_str())
-            .accept("application/json")
+            // Both are in the prepared header map below.
+            .user_agent(AutoHeaderValue::None)
+            .accept(AutoHeaderValue::None)
             .build();
         let mut secret_header = header_value(secret_key.expose())?;
         // Kept out of any debug output of the http crate.
@@ -226,6 +227,17 @@ impl Transport {
         for (name, value) in &config.extra_headers {
             let name = HeaderName::try_from(name.as_str()).map_err(|_| invalid("a header name is not valid"))?;
             headers.push((name, header_value(value)?));
+        }
+        let mut headers: HeaderMap = headers.into_iter().collect();
+        // What ureq would add on every request, added here once; a caller's
+        // own header of either name replaces ours.
+        for (name, value) in [
+            (USER_AGENT, header_value(&user_agent)?),
+            (ACCEPT, HeaderValue::from_static("application/json")),
+        ] {
+            if !headers.contains_key(&name) {
+                headers.insert(name, value);
+            }
         }
         let url_of = |e: Endpoint| {
             format!("{}{}", url.normalized, e.path())
@@ -250,7 +262,7 @@ impl Transport {
                 CachingResolver::default(),
             ),
             urls: [token?, introspect?, revoke?],
-            headers: headers.into_iter().collect(),
+            headers,
             timeout: config.timeout,
             first_attempt_share,
             connect_timeout: config.connect_timeout,
@@ -566,8 +578,11 @@ impl Transport {
 }
 
 fn encode_form(fields: &[(&str, &str)]) -> Result<String, Error> {
-    serde_urlencoded::to_string(fields)
-        .map_err(|e| Error::new(Status::Internal, format!("cannot encode the form: {e}")))
+    let capacity = fields.iter().map(|(n, v)| n.len() + v.len() + 2).sum();
+    let mut form = form_urlencoded::Serializer::new(String::with_capacity(capacity));
+    serde::Serialize::serialize(fields, serde_urlencoded::Serializer::new(&mut form))
+        .map_err(|e| Error::new(Status::Internal, format!("cannot encode the form: {e}")))?;
+    Ok(form.finish())
 }
 
 /// The outcome of a call whose wait before its next attempt was cancelled:
