@@ -5,7 +5,8 @@
 //! for an IP address. An address is answered here at once; a name's answer
 //! is kept for [`TTL`] and shared by every client of the process, so that
 //! neither a pooled call nor a client made for one call pays a thread and
-//! a DNS lookup.
+//! a DNS lookup. Each client also keeps its own latest answer, found by
+//! comparing the host, not by parsing or hashing it, on every call.
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
@@ -27,27 +28,75 @@ static ANSWERS: Lazy<Mutex<Answers>> = Lazy::new(Mutex::default);
 #[derive(Debug, Default)]
 pub(crate) struct CachingResolver {
     inner: DefaultResolver,
+    /// The latest answer (a client talks to one host, or to its proxy).
+    latest: Mutex<Option<Latest>>,
+}
+
+#[derive(Debug)]
+struct Latest {
+    authority: String,
+    addrs: ResolvedSocketAddrs,
+    /// `None` for an IP address, which never changes.
+    expires: Option<Instant>,
 }
 
 impl Resolver for CachingResolver {
     fn resolve(&self, uri: &Uri, config: &Config, timeout: NextTimeout) -> Result<ResolvedSocketAddrs, ureq::Error> {
-        let mut answer = self.empty();
-        if let Some(addr) = ip_literal(uri) {
-            answer.push(addr);
+        let key = uri.authority().map(|a| a.as_str()).unwrap_or_default();
+        if let Some(answer) = self.remembered(key) {
             return Ok(answer);
         }
-        let key = uri.authority().map(|a| a.as_str()).unwrap_or_default();
+        let (answer, expires) = match ip_literal(uri) {
+            Some(addr) => {
+                let mut answer = self.empty();
+                answer.push(addr);
+                (answer, None)
+            }
+            None => self.lookup(key, uri, config, timeout)?,
+        };
+        if let Ok(mut latest) = self.latest.try_lock() {
+            let addrs = answer.clone();
+            *latest = Some(Latest {
+                authority: key.to_owned(),
+                addrs,
+                expires,
+            });
+        }
+        Ok(answer)
+    }
+}
+
+impl CachingResolver {
+    /// The latest answer if it is for `authority` and still fresh. A lock
+    /// held by another thread costs this call the shortcut, never a wait.
+    fn remembered(&self, authority: &str) -> Option<ResolvedSocketAddrs> {
+        let latest = self.latest.try_lock().ok()?;
+        let latest = latest.as_ref().filter(|l| l.authority == authority)?;
+        let fresh = latest.expires.is_none_or(|at| Instant::now() < at);
+        fresh.then(|| latest.addrs.clone())
+    }
+
+    /// A name's answer from the process's shared answers, or a lookup.
+    fn lookup(
+        &self,
+        key: &str,
+        uri: &Uri,
+        config: &Config,
+        timeout: NextTimeout,
+    ) -> Result<(ResolvedSocketAddrs, Option<Instant>), ureq::Error> {
         if let Some((addrs, at)) = answers().as_ref().and_then(|answers| answers.get(key).cloned()) {
             if at.elapsed() < TTL {
+                let mut answer = self.empty();
                 addrs.iter().for_each(|a| answer.push(*a));
-                return Ok(answer);
+                return Ok((answer, Some(at + TTL)));
             }
         }
         let answer = self.inner.resolve(uri, config, timeout)?;
+        let now = Instant::now();
         if let Some(mut answers) = answers() {
-            answers.insert(key.to_owned(), (answer.to_vec(), Instant::now()));
+            answers.insert(key.to_owned(), (answer.to_vec(), now));
         }
-        Ok(answer)
+        Ok((answer, Some(now + TTL)))
     }
 }
 
@@ -77,6 +126,37 @@ fn ip_literal(uri: &Uri) -> Option<SocketAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn remember(resolver: &CachingResolver, authority: &str, addr: &str, expires: Option<Instant>) {
+        let mut addrs = resolver.empty();
+        addrs.push(addr.parse().unwrap());
+        let authority = authority.to_owned();
+        *resolver.latest.lock().unwrap() = Some(Latest {
+            authority,
+            addrs,
+            expires,
+        });
+    }
+
+    #[test]
+    fn the_latest_answer_serves_only_its_own_host_and_only_while_fresh() {
+        let resolver = CachingResolver::default();
+        assert!(resolver.remembered("127.0.0.1:8080").is_none());
+        remember(&resolver, "127.0.0.1:8080", "127.0.0.1:8080", None);
+        let answer = resolver.remembered("127.0.0.1:8080").expect("remembered");
+        assert_eq!(answer[..], ["127.0.0.1:8080".parse().unwrap()]);
+        assert!(resolver.remembered("127.0.0.1:8081").is_none());
+        assert!(resolver.remembered("127.0.0.10:8080").is_none());
+
+        let now = Instant::now();
+        remember(&resolver, "api.example:443", "127.0.0.7:443", Some(now + TTL));
+        assert!(resolver.remembered("api.example:443").is_some());
+        remember(&resolver, "api.example:443", "127.0.0.7:443", Some(now));
+        assert!(
+            resolver.remembered("api.example:443").is_none(),
+            "an expired answer was reused"
+        );
+    }
 
     #[test]
     fn ip_literals_are_answered_without_a_lookup() {
