@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 
 mod common;
 
-use common::{header, revoke_from_threads, single_attempt_config};
-use vf_standin::{Options, StandIn};
+use common::{config_for, header, respond, revoke_from_threads, single_attempt_config};
+use vf_standin::{Fault, Options, StandIn};
 use voucherify::{Client, Config, Status};
 
 fn standin() -> StandIn {
@@ -27,6 +27,56 @@ fn revoke_succeeds_once_then_reports_not_found() {
     assert_eq!(err.status, Status::TokenNotFound);
     assert_eq!(err.http_status, 404);
     assert!(!err.message.contains(&token));
+}
+
+#[test]
+fn the_live_apis_empty_404_is_not_found_with_the_headers_it_carried() {
+    let server = standin();
+    let err = client_for(&server).revoke_token("never-minted").unwrap_err();
+    assert_eq!(
+        (err.status, err.http_status, err.attempts),
+        (Status::TokenNotFound, 404, 1)
+    );
+    assert_eq!(
+        err.message,
+        "revoke: HTTP 404: the token is unknown, expired or already revoked"
+    );
+    assert!(
+        err.rate_limit.limit.is_some() && err.rate_limit.remaining.is_some(),
+        "{:?}",
+        err.rate_limit
+    );
+    assert_eq!(err.body.key, None);
+}
+
+#[test]
+fn a_404_with_an_error_body_keeps_what_the_body_says() {
+    let server = standin();
+    server.push_faults(vec![Fault::Respond {
+        status: 404,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: r#"{"code":404,"key":"not_found","message":"Resource not found","request_id":"v-0a1b2c"}"#.into(),
+    }]);
+    let err = client_for(&server).revoke_token("never-minted").unwrap_err();
+    assert_eq!((err.status, err.http_status), (Status::TokenNotFound, 404));
+    assert_eq!(err.body.key.as_deref(), Some("not_found"));
+    assert_eq!(err.body.request_id.as_deref(), Some("v-0a1b2c"));
+    assert!(err.message.contains("v-0a1b2c"), "{}", err.message);
+}
+
+#[test]
+fn an_empty_404_after_a_retried_503_reports_both_attempts() {
+    let server = standin();
+    server.push_faults(vec![respond(503, &[]), respond(404, &[])]);
+    let err = Client::new(&config_for(&server))
+        .unwrap()
+        .revoke_token("never-minted")
+        .unwrap_err();
+    assert_eq!(
+        (err.status, err.http_status, err.attempts),
+        (Status::TokenNotFound, 404, 2)
+    );
+    assert!(err.message.contains("(after 2 attempts)"), "{}", err.message);
 }
 
 #[test]
