@@ -111,6 +111,7 @@ fn a_cancel_ends_a_30_s_retry_after_wait_within_100_ms() {
         // The first attempt is answered at once; then the call waits.
         std::thread::sleep(Duration::from_millis(300));
         assert_eq!(server.request_count(), 1);
+        assert!(!client.is_cancelled());
         let cancelled_at = Instant::now();
         client.cancel();
         let (outcome, returned_at) = call.join().unwrap();

@@ -62,6 +62,11 @@ fn a_404_with_an_error_body_keeps_what_the_body_says() {
     assert_eq!(err.body.key.as_deref(), Some("not_found"));
     assert_eq!(err.body.request_id.as_deref(), Some("v-0a1b2c"));
     assert!(err.message.contains("v-0a1b2c"), "{}", err.message);
+    assert!(
+        !err.message.contains("attempts"),
+        "one attempt is not counted aloud: {}",
+        err.message
+    );
 }
 
 #[test]

@@ -441,6 +441,14 @@ mod tests {
     use super::*;
 
     #[test]
+    fn tls_roots_codes_are_the_c_enums_and_nothing_else() {
+        assert_eq!(TlsRoots::from_code(TlsRoots::System as i64), Some(TlsRoots::System));
+        assert_eq!(TlsRoots::from_code(TlsRoots::Mozilla as i64), Some(TlsRoots::Mozilla));
+        assert_eq!(TlsRoots::from_code(2), None);
+        assert_eq!(TlsRoots::from_code(-1), None);
+    }
+
+    #[test]
     fn clusters_map_to_urls_and_unknown_ones_are_refused() {
         let mut c = Config::new();
         assert_eq!(c.base_url(), "https://api.voucherify.io");
