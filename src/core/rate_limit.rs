@@ -471,6 +471,15 @@ mod tests {
     }
 
     #[test]
+    fn a_wait_is_believed_up_to_32_days() {
+        let day = 24 * 3600;
+        let r = parse(&[("Retry-After", &(31 * day).to_string())]);
+        assert_eq!(r.retry_after_wait, Some(Duration::from_secs(31 * day)));
+        let r = parse(&[("Retry-After", &(33 * day).to_string())]);
+        assert_eq!(r.retry_after_wait, Some(Duration::from_secs(32 * day)));
+    }
+
+    #[test]
     fn dates_are_dates_in_either_header() {
         let r = parse(&[
             ("x-rate-limit-remaining", "0"),
@@ -514,6 +523,14 @@ mod tests {
             ("Retry-After", "soon"),
             ("X-Rate-Limit-Limit", "1e3"),
             ("X-Rate-Limit-Remaining", ""),
+        ]);
+        assert_eq!(r, RateLimit::default());
+        // Names as long as the ones read, but other names.
+        let r = parse(&[
+            ("Retry-Later", "5"),
+            ("X-Rate-Limit-Other", "5"),
+            ("X-Rate-Limit-Typo", "5"),
+            ("X-Rate-Limit-Remainder", "0"),
         ]);
         assert_eq!(r, RateLimit::default());
         let r = RateLimit::parse([("x-rate-limit-type", &b"\xff\xfe"[..])], SystemTime::now());
