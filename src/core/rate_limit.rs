@@ -515,6 +515,9 @@ mod tests {
             (Some(100), Some(3), Some(1_800_000_060))
         );
         assert_eq!((r.kind.as_deref(), r.wait()), (Some("api_calls"), None));
+        // Signs are read, leniently.
+        let r = parse(&[("X-Rate-Limit-Limit", "+100"), ("X-Rate-Limit-Remaining", "-3")]);
+        assert_eq!((r.limit, r.remaining), (Some(100), Some(-3)));
     }
 
     #[test]
