@@ -471,6 +471,13 @@ mod tests {
     }
 
     #[test]
+    fn unix_seconds_round_trip_on_both_sides_of_the_epoch() {
+        for secs in [-5, 0, 1_800_000_000] {
+            assert_eq!(unix_time(secs).map(unix_secs), Some(secs));
+        }
+    }
+
+    #[test]
     fn a_wait_is_believed_up_to_32_days() {
         let day = 24 * 3600;
         let r = parse(&[("Retry-After", &(31 * day).to_string())]);
