@@ -208,6 +208,8 @@ struct State {
     /// when unknown.
     credits: Option<i64>,
     in_flight: usize,
+    /// Callers asleep in [`Allowance::wait`].
+    waiting: usize,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -303,11 +305,26 @@ impl Allowance {
 
     /// Sleeps until `until` or until something changes. The one place a
     /// caller waits for the limit: a cancel would wake it here.
-    fn wait<'a>(&self, state: MutexGuard<'a, State>, until: Instant) -> MutexGuard<'a, State> {
+    fn wait<'a>(&self, mut state: MutexGuard<'a, State>, until: Instant) -> MutexGuard<'a, State> {
         let left = until.saturating_duration_since(Instant::now());
-        match self.changed.wait_timeout(state, left) {
+        state.waiting += 1;
+        let mut state = match self.changed.wait_timeout(state, left) {
             Ok((state, _)) => state,
             Err(poisoned) => poisoned.into_inner().0,
+        };
+        state.waiting -= 1;
+        state
+    }
+
+    /// Unlocks, and wakes the callers asleep in [`Allowance::wait`] to look
+    /// again, if there are any: a wake that finds nobody still costs a
+    /// system call, on every answer. (A caller counts itself under the
+    /// lock, before it sleeps, so none is missed.)
+    fn unlock_and_wake(&self, state: MutexGuard<'_, State>) {
+        let anyone_waiting = state.waiting > 0;
+        drop(state);
+        if anyone_waiting {
+            self.changed.notify_all();
         }
     }
 
@@ -388,8 +405,7 @@ impl Admitted<'_> {
                 });
             }
         }
-        drop(state);
-        allowance.changed.notify_all();
+        allowance.unlock_and_wake(state);
         paused_until
     }
 }
@@ -398,8 +414,7 @@ impl Drop for Admitted<'_> {
     fn drop(&mut self) {
         let mut state = self.allowance.lock();
         state.in_flight = state.in_flight.saturating_sub(1);
-        drop(state);
-        self.allowance.changed.notify_all();
+        self.allowance.unlock_and_wake(state);
     }
 }
 

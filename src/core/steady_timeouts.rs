@@ -15,8 +15,8 @@ use ureq::Error;
 
 const GRAIN: Duration = Duration::from_millis(10);
 
-/// The last link of the connector chain: wraps whatever transport the
-/// chain built (TCP, TLS over TCP, through a proxy).
+/// The link right after TCP (direct or to a proxy), under TLS: the layer
+/// that hands timeouts to the socket is the one that sees them rounded.
 #[derive(Debug)]
 pub(crate) struct SteadyTimeouts;
 

@@ -255,8 +255,10 @@ impl Transport {
                 // TCP, rustls), with the TLS link shared by trust.
                 ().chain(ConnectProxyConnector::default())
                     .chain(TcpConnector::default())
-                    .chain(shared_tls)
+                    // Below TLS: rustls hands the socket the time left at
+                    // each read and write, so that is where it is rounded.
                     .chain(SteadyTimeouts)
+                    .chain(shared_tls)
                     .chain(ForkSafe)
                     .chain(observed),
                 CachingResolver::default(),
