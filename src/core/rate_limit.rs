@@ -459,6 +459,35 @@ mod tests {
         assert_eq!(credits(), Some(9), "a new window starts afresh");
     }
 
+    #[test]
+    fn with_the_last_calls_in_flight_a_caller_waits_for_their_answers() {
+        let allowance = Allowance::default();
+        let cancel = Cancel::default();
+        let far = Instant::now() + Duration::from_secs(5);
+        let [first, second] = [(); 2].map(|_| allowance.admit(far, &cancel).unwrap());
+        let one_left = RateLimit {
+            remaining: Some(1),
+            retry_at: Some(1_000),
+            ..RateLimit::default()
+        };
+        // One left, and that one is `second`, still in flight.
+        first.answered(204, &one_left, Instant::now(), Status::RateLimited);
+        let started = Instant::now();
+        let err = allowance
+            .admit(started + Duration::from_millis(50), &cancel)
+            .err()
+            .expect("sent while the window's last call was in flight");
+        assert_eq!(err.status, Status::RateLimited);
+        assert!(started.elapsed() >= Duration::from_millis(50), "gave up early");
+        // Its answer says calls are left: the next caller goes at once.
+        let more = RateLimit {
+            remaining: Some(5),
+            ..one_left
+        };
+        second.answered(204, &more, Instant::now(), Status::RateLimited);
+        assert!(allowance.admit(far, &cancel).is_ok());
+    }
+
     fn parse(headers: &[(&str, &str)]) -> RateLimit {
         let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         RateLimit::parse(headers.iter().map(|(n, v)| (*n, v.as_bytes())), now)
