@@ -108,6 +108,25 @@ fn a_rate_limit_pause_is_told_when_it_begins() {
 }
 
 #[test]
+fn a_wait_past_the_deadline_is_not_begun_and_the_record_says_why() {
+    let server = standin(Options::default());
+    let mut config = config_for(&server);
+    config.set_timeout_ms(500).unwrap();
+    let records = collect(&mut config, Level::Warn);
+    let client = Client::new(&config).unwrap();
+    server.push_faults(vec![respond(429, &[("Retry-After", "2")])]);
+    let err = client.revoke_token("t").unwrap_err();
+    assert_eq!(
+        (err.status, err.http_status, err.attempts),
+        (Status::RateLimited, 429, 1)
+    );
+    let told = records.lock().unwrap().clone();
+    find(&told, Level::Warn, "not retried: waiting ");
+    find(&told, Level::Warn, " ms would pass the call's deadline");
+    assert_eq!(server.request_count(), 1);
+}
+
+#[test]
 fn nothing_is_formatted_or_passed_below_the_level() {
     let server = standin(Options::default());
     let mut config = config_for(&server);

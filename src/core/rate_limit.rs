@@ -488,6 +488,48 @@ mod tests {
         assert!(allowance.admit(far, &cancel).is_ok());
     }
 
+    #[test]
+    fn any_one_header_updates_the_latest() {
+        let allowance = Allowance::default();
+        let far = Instant::now() + Duration::from_secs(5);
+        let only_remaining = RateLimit {
+            remaining: Some(7),
+            ..RateLimit::default()
+        };
+        let admitted = allowance.admit(far, &Cancel::default()).unwrap();
+        admitted.answered(204, &only_remaining, Instant::now(), Status::RateLimited);
+        assert_eq!(allowance.latest(), only_remaining);
+    }
+
+    #[test]
+    fn a_pause_is_lengthened_never_shortened_and_told_when_it_moves_a_second() {
+        let allowance = Allowance::default();
+        let far = Instant::now() + Duration::from_secs(5);
+        // Four requests in flight, answered one after the other.
+        let mut in_flight = [(); 4]
+            .map(|_| allowance.admit(far, &Cancel::default()).unwrap())
+            .into_iter();
+        let mut pause_for = |ms: u64| {
+            let r = RateLimit {
+                retry_after_wait: Some(Duration::from_millis(ms)),
+                ..RateLimit::default()
+            };
+            let admitted = in_flight.next().unwrap();
+            let told = admitted.answered(429, &r, Instant::now(), Status::RateLimited);
+            let end = allowance.pause_end().expect("paused");
+            (told.is_some(), end.saturating_duration_since(Instant::now()))
+        };
+        let (told, left) = pause_for(60_000);
+        assert!(told && left > Duration::from_secs(59), "{left:?}");
+        let (told, left) = pause_for(60_500);
+        assert!(!told, "moved by half a second: not told again");
+        assert!(left > Duration::from_millis(60_400), "lengthened: {left:?}");
+        let (told, left) = pause_for(10_000);
+        assert!(!told && left > Duration::from_millis(60_300), "shortened: {left:?}");
+        let (told, _) = pause_for(62_000);
+        assert!(told, "moved by more than a second: told");
+    }
+
     fn parse(headers: &[(&str, &str)]) -> RateLimit {
         let now = UNIX_EPOCH + Duration::from_secs(1_800_000_000);
         RateLimit::parse(headers.iter().map(|(n, v)| (*n, v.as_bytes())), now)
