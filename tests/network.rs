@@ -61,6 +61,43 @@ fn a_trickled_body_stops_at_the_deadline() {
 }
 
 #[test]
+fn large_but_reasonable_heads_and_bodies_fit_the_buffers() {
+    let server = start(Options::default());
+    // A 20 KB error body (the bound is 64 KiB) and an 8 KB response header
+    // (the head may take 16 KiB).
+    let details = "d".repeat(20_000);
+    server.push_faults(vec![Fault::Respond {
+        status: 400,
+        headers: vec![
+            ("content-type".into(), "application/json".into()),
+            ("x-padding".into(), "p".repeat(8_000)),
+        ],
+        body: format!(r#"{{"code":400,"key":"big_one","message":"m","details":"{details}"}}"#),
+    }]);
+    let err = one_attempt(&server).revoke_token("t").unwrap_err();
+    assert_eq!(
+        (err.status, err.body.key.as_deref()),
+        (Status::BadRequest, Some("big_one")),
+        "{}",
+        err.message
+    );
+    // A 6 KB request header (the request head may take 16 KiB).
+    let mut config = single_attempt_config(&server);
+    config.add_header("X-Trace", &"t".repeat(6_000)).unwrap();
+    let err = Client::new(&config).unwrap().revoke_token("t").unwrap_err();
+    assert_eq!(err.status, Status::TokenNotFound, "{}", err.message);
+    let requests = server.requests();
+    let trace = requests
+        .last()
+        .unwrap()
+        .headers
+        .iter()
+        .find(|(n, _)| n == "x-trace")
+        .map(|(_, v)| v.len());
+    assert_eq!(trace, Some(6_000));
+}
+
+#[test]
 fn huge_and_endless_bodies_are_read_with_a_bound() {
     let server = start(Options::default());
     let client = one_attempt(&server);

@@ -193,6 +193,7 @@ fn refused_connections_are_retried_within_the_deadline() {
         "{}",
         err.message
     );
+    assert!(err.message.ends_with("(after 3 attempts)"), "{}", err.message);
 }
 
 #[test]

@@ -489,6 +489,22 @@ mod tests {
     }
 
     #[test]
+    fn a_request_that_failed_unanswered_is_no_longer_in_flight() {
+        let allowance = Allowance::default();
+        let far = Instant::now() + Duration::from_secs(5);
+        let [answered, unanswered] = [(); 2].map(|_| allowance.admit(far, &Cancel::default()).unwrap());
+        let one_left = RateLimit {
+            remaining: Some(1),
+            ..RateLimit::default()
+        };
+        answered.answered(204, &one_left, Instant::now(), Status::RateLimited);
+        // No answer will come for it: the next caller need not wait for one.
+        drop(unanswered);
+        let soon = Instant::now() + Duration::from_millis(50);
+        assert!(allowance.admit(soon, &Cancel::default()).is_ok());
+    }
+
+    #[test]
     fn any_one_header_updates_the_latest() {
         let allowance = Allowance::default();
         let far = Instant::now() + Duration::from_secs(5);

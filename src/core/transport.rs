@@ -70,14 +70,10 @@ impl Answer {
     /// the endpoint hoped for. A 402, or a 429 for the billing cycle's
     /// quota or an ended plan, is `QuotaExceeded`: waiting will not help.
     pub fn failure_status(&self) -> Status {
-        let quota = match self.status {
-            402 => true,
-            429 => {
-                self.rate_limit.is_cycle_limit()
-                    || ApiErrorBody::parse(&self.body).is_some_and(|body| body.says_plan_ended())
-            }
-            _ => false,
-        };
+        // (A 402 is `QuotaExceeded` by its status alone.)
+        let quota = self.status == 429
+            && (self.rate_limit.is_cycle_limit()
+                || ApiErrorBody::parse(&self.body).is_some_and(|body| body.says_plan_ended()));
         match quota {
             true => Status::QuotaExceeded,
             false => Status::for_http_status(self.status),
