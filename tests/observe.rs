@@ -41,6 +41,7 @@ fn a_retried_call_tells_every_step_and_the_counters_match_the_server() {
     let token = server.mint_token("api");
     server.reset_log();
     server.push_faults(vec![respond(503, &[]), respond(503, &[("Retry-After", "1")])]);
+    let started = std::time::SystemTime::now();
     client.revoke_token(&token).unwrap();
 
     let records = records.lock().unwrap().clone();
@@ -50,6 +51,14 @@ fn a_retried_call_tells_every_step_and_the_counters_match_the_server() {
     find(&records, Level::Warn, "retry scheduled in ");
     let pause = find(&records, Level::Warn, "rate-limit pause of 1000 ms, until ");
     assert!(pause.contains("GMT") && pause.contains("HTTP 503"), "{pause}");
+    // The date told is when the pause ends: a second on, to the second.
+    let until = pause
+        .split("until ")
+        .nth(1)
+        .and_then(|rest| rest.split(", because").next())
+        .unwrap();
+    let until = httpdate::parse_http_date(until).unwrap();
+    assert!(until >= started && until <= started + Duration::from_secs(3), "{pause}");
     find(&records, Level::Debug, &format!("{revoke}: sending, attempt 3 of 3"));
     find(&records, Level::Debug, &format!("{revoke}: HTTP 204 in "));
     find(&records, Level::Debug, "connection opened to 127.0.0.1:");
