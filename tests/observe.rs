@@ -136,6 +136,32 @@ fn a_wait_past_the_deadline_is_not_begun_and_the_record_says_why() {
 }
 
 #[test]
+fn the_time_an_answer_took_is_told_in_milliseconds() {
+    let server = standin(Options {
+        latency_ms: 60,
+        ..Options::default()
+    });
+    let mut config = config_for(&server);
+    let records = collect(&mut config, Level::Debug);
+    let started = std::time::Instant::now();
+    let _ = Client::new(&config).unwrap().revoke_token("t");
+    let took_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let told = records.lock().unwrap().clone();
+    let record = find(&told, Level::Debug, "HTTP 404 in ");
+    let ms: f64 = record
+        .split(" in ")
+        .nth(1)
+        .and_then(|r| r.split(" ms").next())
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (55.0..=took_ms).contains(&ms),
+        "{record} (the call took {took_ms:.1} ms)"
+    );
+}
+
+#[test]
 fn nothing_is_formatted_or_passed_below_the_level() {
     let server = standin(Options::default());
     let mut config = config_for(&server);

@@ -126,6 +126,27 @@ fn quotas_are_their_own_status_and_never_retried() {
 }
 
 #[test]
+fn calls_refused_during_a_quotas_pause_fail_as_quota_exceeded() {
+    let cycle = [("X-Rate-Limit-Type", "api_calls_cycle"), ("Retry-After", "30")];
+    let reset = (unix_now() + 30).to_string();
+    let spent = [("X-Rate-Limit-Remaining", "0"), ("X-Rate-Limit-Retry", reset.as_str())];
+    for fault in [respond(402, &spent), respond(429, &cycle)] {
+        let server = standin();
+        let client = client_with_timeout(&server, 1_000);
+        server.push_faults(vec![fault.clone()]);
+        assert_eq!(client.revoke_token("t").unwrap_err().status, Status::QuotaExceeded);
+        let err = client.revoke_token("t").unwrap_err();
+        assert_eq!(
+            (err.status, err.attempts),
+            (Status::QuotaExceeded, 0),
+            "{fault:?}: {}",
+            err.message
+        );
+        assert_eq!(server.request_count(), 1, "{fault:?}: nothing sent during the pause");
+    }
+}
+
+#[test]
 fn the_limit_type_is_exposed_on_errors_and_on_the_client() {
     let server = standin();
     let mut config = config_for(&server);

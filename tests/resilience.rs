@@ -186,7 +186,8 @@ fn refused_connections_are_retried_within_the_deadline() {
     config.set_secret_key("key").unwrap();
     config.set_base_url(&format!("http://127.0.0.1:{port}")).unwrap();
     config.set_retry_base_delay_ms(20);
-    let err = Client::new(&config).unwrap().revoke_token("t").unwrap_err();
+    let client = Client::new(&config).unwrap();
+    let err = client.revoke_token("t").unwrap_err();
     assert_eq!(
         (err.status, err.attempts),
         (Status::ConnectionFailed, 3),
@@ -194,6 +195,12 @@ fn refused_connections_are_retried_within_the_deadline() {
         err.message
     );
     assert!(err.message.ends_with("(after 3 attempts)"), "{}", err.message);
+    let counters = client.counters();
+    assert_eq!(
+        (counters.connection_failures, counters.answers_other),
+        (3, 0),
+        "{counters:?}"
+    );
 }
 
 #[test]

@@ -817,6 +817,27 @@ mod tests {
     use super::*;
 
     #[test]
+    fn backoff_is_full_jitter_under_a_doubling_ceiling() {
+        let mut config = Config::new();
+        config.set_app_id("id").unwrap();
+        config.set_secret_key("key").unwrap();
+        config.set_base_url("http://127.0.0.1:9").unwrap();
+        config.set_retry_base_delay_ms(100);
+        let transport = Transport::new(&config).unwrap();
+        for (attempt, ceiling_ms) in [(1, 100), (3, 400)] {
+            let waits: Vec<Duration> = (0..200).map(|_| transport.backoff(attempt)).collect();
+            let ceiling = Duration::from_millis(ceiling_ms);
+            assert!(
+                waits.iter().all(|w| *w <= ceiling),
+                "attempt {attempt}: over {ceiling:?}"
+            );
+            // Uniform below the ceiling: 200 draws all in its lower half
+            // would happen once in 2^200.
+            assert!(waits.iter().any(|w| *w > ceiling / 2), "attempt {attempt}: {waits:?}");
+        }
+    }
+
+    #[test]
     fn error_answers_lose_every_echo_of_a_secret() {
         let body = br#"{"message":"bad key sk-12345678 for tok-abcdefgh, sk-12345678"}"#.to_vec();
         let clean = redacted(body, &["sk-12345678", "tok-abcdefgh", "short", ""]);
