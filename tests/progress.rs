@@ -125,6 +125,7 @@ fn a_cancel_ends_a_30_s_retry_after_wait_within_100_ms() {
         // Sent once and answered 429: that is said, not hidden.
         assert_eq!((e.attempts, e.http_status), (1, 429), "{e}");
         assert!(e.message.contains("HTTP 429"), "{e}");
+        assert_eq!(e.rate_limit.retry_after, Some(30), "the 429's headers are kept");
     });
     assert!(client.is_cancelled());
     assert_eq!(server.request_count(), 1);
