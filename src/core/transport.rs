@@ -838,6 +838,48 @@ mod tests {
     }
 
     #[test]
+    fn each_failure_has_its_status_and_its_retry() {
+        use ureq::Error as E;
+        let io = |kind| E::Io(io::Error::from(kind));
+        let cases = [
+            (E::Timeout(ureq::Timeout::Connect), Status::Timeout, Retry::NotActed),
+            (
+                E::Timeout(ureq::Timeout::RecvResponse),
+                Status::Timeout,
+                Retry::MayHaveActed,
+            ),
+            (E::ConnectionFailed, Status::ConnectionFailed, Retry::NotActed),
+            (E::HostNotFound, Status::ConnectionFailed, Retry::No),
+            (E::Tls("bad certificate"), Status::TlsError, Retry::No),
+            (E::InvalidProxyUrl, Status::ConnectionFailed, Retry::No),
+            (E::BodyStalled, Status::UnexpectedResponse, Retry::No),
+            (
+                io(io::ErrorKind::ConnectionRefused),
+                Status::ConnectionFailed,
+                Retry::NotActed,
+            ),
+            (
+                io(io::ErrorKind::ConnectionReset),
+                Status::ConnectionFailed,
+                Retry::MayHaveActed,
+            ),
+            (io(io::ErrorKind::TimedOut), Status::Timeout, Retry::MayHaveActed),
+            (io(io::ErrorKind::InvalidData), Status::UnexpectedResponse, Retry::No),
+        ];
+        for (error, status, retry) in cases {
+            let shown = error.to_string();
+            let (e, r) = transport_error("POST x", error);
+            assert_eq!((e.status, r), (status, retry), "{shown}");
+            assert_eq!(
+                e.message.contains("trust roots"),
+                status == Status::TlsError,
+                "{}",
+                e.message
+            );
+        }
+    }
+
+    #[test]
     fn error_answers_lose_every_echo_of_a_secret() {
         let body = br#"{"message":"bad key sk-12345678 for tok-abcdefgh, sk-12345678"}"#.to_vec();
         let clean = redacted(body, &["sk-12345678", "tok-abcdefgh", "short", ""]);
