@@ -189,6 +189,21 @@ mod tests {
     }
 
     #[test]
+    fn a_lifetime_is_believed_up_to_ten_years() {
+        let year = 365 * 24 * 3600;
+        for (expires_in, believed) in [
+            (-5, 0),
+            (9 * year, 9 * year),
+            (11 * year, 10 * year),
+            (i64::MAX, 10 * year),
+        ] {
+            let body = format!(r#"{{"access_token":"abc","expires_in":{expires_in},"token_type":"Bearer"}}"#);
+            let token = parse_generated(body.as_bytes(), Instant::now()).unwrap();
+            assert_eq!(token.lifetime(), Duration::from_secs(believed as u64), "{expires_in}");
+        }
+    }
+
+    #[test]
     fn the_token_type_is_compared_without_regard_to_case() {
         for spelling in ["Bearer", "bearer", "BEARER", ""] {
             let body = format!(r#"{{"access_token":"abc","expires_in":900,"token_type":"{spelling}"}}"#);
