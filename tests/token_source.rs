@@ -3,6 +3,7 @@
 //! of refreshes after a 401, callers just after a failure, and the revoke
 //! when a source is dropped. Each counts the requests the server received.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -11,7 +12,7 @@ mod common;
 
 use common::{respond, single_attempt_config, standin};
 use vf_standin::{Fault, Options, StandIn};
-use voucherify::core::{Token, TokenSource};
+use voucherify::core::{Level, Logger, Token, TokenSource};
 use voucherify::{Client, Error, Status};
 
 const TIMEOUT_MS: u64 = 500;
@@ -213,4 +214,84 @@ fn a_failed_refresh_reports_the_failure_not_the_rejected_token() {
     assert_eq!(status_of(source.refresh_rejected(&rejected)), Status::ServerError);
     assert_eq!(source.token().unwrap().access_token, rejected);
     assert_eq!(server.request_count(), count);
+}
+
+#[test]
+fn a_short_lived_token_is_renewed_at_half_its_lifetime_not_on_every_call() {
+    let server = standin(Options {
+        token_lifetime_secs: 2,
+        ..Options::default()
+    });
+    // The 60 s margin is more than the 2 s lifetime: capped at half of it.
+    let source = source_for(&server, Duration::from_secs(60));
+    let first = source.token().unwrap().access_token;
+    assert_eq!(
+        source.token().unwrap().access_token,
+        first,
+        "reused within its first second"
+    );
+    assert_eq!(mint_requests(&server), 1);
+    thread::sleep(Duration::from_millis(1100));
+    assert_ne!(
+        source.token().unwrap().access_token,
+        first,
+        "renewed in its second second"
+    );
+    assert_eq!(mint_requests(&server), 2);
+}
+
+#[test]
+fn callers_who_joined_a_mint_get_its_token_even_one_dead_on_arrival() {
+    // `expires_in: 0`: no caller can keep the token, but the callers who
+    // waited for the mint must not each mint again.
+    let server = standin(Options {
+        token_lifetime_secs: 0,
+        latency_ms: 300,
+        ..Options::default()
+    });
+    let source = source_for(&server, Duration::from_secs(60));
+    let outcomes = at_once(6, || source.token().unwrap().access_token);
+    assert!(
+        outcomes.iter().all(|(token, _)| token == &outcomes[0].0),
+        "one token for all: {outcomes:?}"
+    );
+    assert_eq!(mint_requests(&server), 1, "one mint for six callers");
+}
+
+#[test]
+fn callers_who_joined_a_mint_give_up_at_their_timeout_when_it_does_not_end() {
+    // The minting thread is held up past the timeout by its own log
+    // callback (the answer's DEBUG record); the joiners must not wait for it.
+    let server = standin(Options::default());
+    let mut config = single_attempt_config(&server);
+    config.set_timeout_ms(TIMEOUT_MS as u32).unwrap();
+    let held = Arc::new(AtomicBool::new(false));
+    let hold = held.clone();
+    config.set_logger(Logger::new(
+        Arc::new(move |_level, record: &str| {
+            if record.contains("HTTP 200") && !hold.swap(true, Ordering::SeqCst) {
+                thread::sleep(Duration::from_millis(1500));
+            }
+        }),
+        Level::Debug,
+    ));
+    let mut source = TokenSource::new(Arc::new(Client::new(&config).unwrap()), &["api"]).unwrap();
+    source.set_revoke_on_drop(false);
+    let outcomes = at_once(4, || source.token().map_err(|e| (e.status, e.message)));
+    let (minted, joined): (Vec<_>, Vec<_>) = outcomes.iter().partition(|(outcome, _)| outcome.is_ok());
+    assert_eq!(minted.len(), 1, "{outcomes:?}");
+    for (outcome, took) in joined {
+        let (status, message) = outcome.as_ref().unwrap_err();
+        assert_eq!(*status, Status::Timeout, "{message}");
+        assert!(
+            message.contains("another thread's mint outlasted the timeout"),
+            "{message}"
+        );
+        assert!(
+            *took < Duration::from_millis(1200),
+            "gave up before the mint ended: {took:?}"
+        );
+    }
+    assert!(held.load(Ordering::SeqCst), "the record was held");
+    assert_eq!(mint_requests(&server), 1);
 }
