@@ -130,7 +130,13 @@ fn calls_refused_during_a_quotas_pause_fail_as_quota_exceeded() {
     let cycle = [("X-Rate-Limit-Type", "api_calls_cycle"), ("Retry-After", "30")];
     let reset = (unix_now() + 30).to_string();
     let spent = [("X-Rate-Limit-Remaining", "0"), ("X-Rate-Limit-Retry", reset.as_str())];
-    for fault in [respond(402, &spent), respond(429, &cycle)] {
+    // Only the body tells this 429 from the window's.
+    let plan_ended = Fault::Respond {
+        status: 429,
+        headers: vec![("Retry-After".into(), "30".into())],
+        body: r#"{"code":429,"key":"too_many_requests","message":"Your subscription plan has ended"}"#.into(),
+    };
+    for fault in [respond(402, &spent), respond(429, &cycle), plan_ended] {
         let server = standin();
         let client = client_with_timeout(&server, 1_000);
         server.push_faults(vec![fault.clone()]);

@@ -70,15 +70,19 @@ impl Answer {
     /// the endpoint hoped for. A 402, or a 429 for the billing cycle's
     /// quota or an ended plan, is `QuotaExceeded`: waiting will not help.
     pub fn failure_status(&self) -> Status {
-        // (A 402 is `QuotaExceeded` by its status alone.)
-        let quota = self.status == 429
-            && (self.rate_limit.is_cycle_limit()
-                || ApiErrorBody::parse(&self.body).is_some_and(|body| body.says_plan_ended()));
-        match quota {
+        match is_quota(self.status, &self.rate_limit, &self.body) {
             true => Status::QuotaExceeded,
             false => Status::for_http_status(self.status),
         }
     }
+}
+
+/// Whether an answer says a quota is spent, which no wait within the
+/// window fixes: a 402, or a 429 for the billing cycle or an ended plan.
+fn is_quota(status: u16, rate_limit: &RateLimit, body: &[u8]) -> bool {
+    status == 402
+        || status == 429
+            && (rate_limit.is_cycle_limit() || ApiErrorBody::parse(body).is_some_and(|body| body.says_plan_ended()))
 }
 
 /// One attempt's answer, or its failure and whether to retry it.
@@ -481,8 +485,10 @@ impl Transport {
             .map(|(name, value)| (name.as_str(), value.as_bytes()));
         let rate_limit = RateLimit::parse(headers, SystemTime::now());
         let received_at = Instant::now();
-        // Calls refused during a pause this answer starts fail as what it was.
-        let refusal = match status == 402 || rate_limit.is_cycle_limit() {
+        let body = response.body_mut().with_config().limit(MAX_BODY).read_to_vec();
+        // Calls refused during a pause this answer starts fail as what it
+        // was (the body tells an ended plan's 429 from the window's).
+        let refusal = match is_quota(status, &rate_limit, body.as_deref().unwrap_or_default()) {
             true => Status::QuotaExceeded,
             false => Status::RateLimited,
         };
@@ -501,18 +507,13 @@ impl Transport {
                 ),
             );
         }
-        let body = response
-            .body_mut()
-            .with_config()
-            .limit(MAX_BODY)
-            .read_to_vec()
-            .map_err(|e| {
-                let (mut error, _) = failed(e);
-                error.http_status = status;
-                error.rate_limit = rate_limit.clone();
-                // The server answered: whatever it did is done; do not repeat.
-                (error, Retry::No)
-            })?;
+        let body = body.map_err(|e| {
+            let (mut error, _) = failed(e);
+            error.http_status = status;
+            error.rate_limit = rate_limit.clone();
+            // The server answered: whatever it did is done; do not repeat.
+            (error, Retry::No)
+        })?;
         Ok(Answer {
             status,
             body,
