@@ -550,6 +550,18 @@ mod tests {
             "this machine's localhost is not loopback"
         );
         assert!(parse_base_url("http://LOCALHOST:5").unwrap().is_loopback());
+        // Other names that resolve to loopback only, where the machine has
+        // some (its own name often does, through /etc/hosts), still do not.
+        let own_name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+        let names = [own_name.trim(), "ip6-localhost", "ip6-loopback"];
+        for name in names
+            .into_iter()
+            .filter(|n| !n.is_empty() && resolves_only_to_loopback(n, 5))
+        {
+            println!("{name} resolves to loopback only");
+            let url = format!("http://{name}:5");
+            assert!(!parse_base_url(&url).unwrap().is_loopback(), "{url}");
+        }
         assert!(
             !resolves_only_to_loopback("name.invalid", 5),
             "a name that does not resolve"
