@@ -490,6 +490,17 @@ mod tests {
                 "{bad}"
             );
         }
+        // What `url` would accept silently (dropping the tab, encoding the
+        // rest) is refused by its own rule.
+        for (bad, why) in [
+            ("https://h/\tx", "a space or a control character"),
+            ("https://h/a b", "a space or a control character"),
+            ("https://h/\u{e9}", "must be ASCII"),
+            ("https://h/%41", "must be ASCII"),
+        ] {
+            let message = c.set_base_url(bad).unwrap_err().message;
+            assert!(message.contains(why), "{bad:?}: {message}");
+        }
     }
 
     #[test]

@@ -128,10 +128,6 @@ impl fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
-/// Appends what a server said, with control characters (newlines, escape
-/// sequences) and Unicode line separators escaped: a message stays one line,
-/// and a server cannot forge lines or colours in the caller's log. The raw
-/// fields of [`ApiErrorBody`] keep the text as sent.
 /// [`push_one_line`] on its own: what a server said, fit for one log line.
 pub(crate) fn one_line(said: &str) -> String {
     let mut line = String::with_capacity(said.len());
@@ -139,6 +135,10 @@ pub(crate) fn one_line(said: &str) -> String {
     line
 }
 
+/// Appends what a server said, with control characters (newlines, escape
+/// sequences) and Unicode line separators escaped: a message stays one line,
+/// and a server cannot forge lines or colours in the caller's log. The raw
+/// fields of [`ApiErrorBody`] keep the text as sent.
 fn push_one_line(message: &mut String, said: &str) {
     for c in said.chars() {
         match c {
@@ -208,6 +208,17 @@ mod tests {
             html.message,
             "revoke: HTTP 502 (the body was not a Voucherify JSON error)"
         );
+        // No body, or a JSON body with only a key: nothing said, nothing to excuse.
+        let empty = Error::from_http(Status::TokenNotFound, "revoke", 404, b"");
+        assert_eq!(empty.message, "revoke: HTTP 404");
+        let key_only = Error::from_http(Status::TokenNotFound, "revoke", 404, br#"{"key":"not_found"}"#);
+        assert_eq!(key_only.message, "revoke: HTTP 404 not_found");
+    }
+
+    #[test]
+    fn one_line_escapes_what_would_break_the_line_and_keeps_the_rest() {
+        assert_eq!(one_line("v-0c5\r\n\u{2028}é"), "v-0c5\\r\\n\\u{2028}é");
+        assert_eq!(one_line("v-0c5a1b"), "v-0c5a1b");
     }
 
     #[test]
@@ -232,9 +243,10 @@ mod tests {
 
     #[test]
     fn long_fields_are_cut_on_a_char_boundary() {
-        let long = "é".repeat(400);
+        // One ASCII byte first, so that byte 512 falls inside an "é".
+        let long = format!("a{}", "é".repeat(400));
         let body = format!(r#"{{"message":"{long}"}}"#);
         let parsed = ApiErrorBody::parse(body.as_bytes()).unwrap();
-        assert!(parsed.message.unwrap().len() <= MAX_FIELD_LEN);
+        assert_eq!(parsed.message.as_deref(), Some(&long[..MAX_FIELD_LEN - 1]));
     }
 }
