@@ -86,14 +86,9 @@ impl<T: Transport> Transport for OwnedByProcess<T> {
         self.opened_by == current_pid() && self.inner.is_open()
     }
 
-    // Every method with a default is passed on too (ureq asks is_tls before
-    // it sends credentials).
+    // Passed on, as in SteadyTransport.
     fn is_tls(&self) -> bool {
         self.inner.is_tls()
-    }
-
-    fn maybe_await_input(&mut self, timeout: NextTimeout) -> Result<bool, Error> {
-        self.inner.maybe_await_input(timeout)
     }
 }
 
@@ -105,6 +100,7 @@ mod tests {
     fn the_pid_follows_a_fork() {
         let parent = current_pid();
         assert_eq!(parent, std::process::id());
+        assert_eq!(WATCHED.load(Ordering::Acquire), 1, "the handler is in place");
         // SAFETY: the child only does async-signal-safe work and _exits.
         unsafe {
             let child = libc::fork();

@@ -273,13 +273,9 @@ impl<T: Transport> Transport for ObservedConnection<T> {
         false
     }
 
-    // Every method with a default is passed on too (see SteadyTransport).
+    // Passed on, as in SteadyTransport.
     fn is_tls(&self) -> bool {
         self.inner.is_tls()
-    }
-
-    fn maybe_await_input(&mut self, timeout: NextTimeout) -> Result<bool, ureq::Error> {
-        self.inner.maybe_await_input(timeout)
     }
 }
 
@@ -308,6 +304,13 @@ mod tests {
         Logger::default().log(Level::Error, format_args!("{}", Loud));
         assert_eq!(*seen.lock().unwrap(), vec![(Level::Warn, "kept 1".to_owned())]);
         assert!(logger.enabled(Level::Error) && !logger.enabled(Level::Info));
+    }
+
+    #[test]
+    fn a_logger_shows_its_level_in_debug_output() {
+        let sink: Arc<LogFn> = Arc::new(|_, _: &str| {});
+        assert_eq!(format!("{:?}", Logger::new(sink, Level::Warn)), "Logger(Warn)");
+        assert_eq!(format!("{:?}", Logger::default()), "Logger(none)");
     }
 
     #[test]

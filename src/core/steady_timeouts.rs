@@ -48,14 +48,12 @@ impl<T: Transport> Transport for SteadyTransport<T> {
         self.0.is_open()
     }
 
-    // Every method with a default must be passed on too: ureq asks this one
-    // before it sends credentials to an https URL.
+    // Of the methods with a default, this one must be passed on: ureq asks
+    // it before it sends credentials to an https URL. (The other,
+    // `maybe_await_input`, ureq calls only on a `Box<dyn Transport>`, which
+    // does not pass it on: its default runs over the methods above.)
     fn is_tls(&self) -> bool {
         self.0.is_tls()
-    }
-
-    fn maybe_await_input(&mut self, timeout: NextTimeout) -> Result<bool, Error> {
-        self.0.maybe_await_input(steady(timeout))
     }
 }
 
