@@ -210,6 +210,14 @@ fn a_hung_server_fails_on_the_total_deadline_despite_retries() {
     config.set_timeout_ms(400).unwrap();
     let client = Client::new(&config).unwrap();
     assert_times_out(&client, "fault-hang", 400, 300);
+    // Every attempt is counted as the timeout it was.
+    let counters = client.counters();
+    assert!(counters.timeouts >= 1, "{counters:?}");
+    assert_eq!(
+        (counters.timeouts, counters.connection_failures),
+        (counters.requests, 0),
+        "{counters:?}"
+    );
 }
 
 #[test]
