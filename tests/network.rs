@@ -170,10 +170,18 @@ fn tls_with_an_extra_ca_file_is_trusted_and_verified() {
     let ca = dir.join("ca.pem");
     std::fs::write(&ca, server.ca_pem().unwrap()).unwrap();
 
-    // Default trust: the stand-in's CA is unknown, and that is a TLS error.
-    let err = one_attempt(&server).revoke_token("t").unwrap_err();
+    // Default trust: the stand-in's CA is unknown, and that is a TLS error,
+    // counted as one.
+    let client = one_attempt(&server);
+    let err = client.revoke_token("t").unwrap_err();
     assert_eq!(err.status, Status::TlsError, "{}", err.message);
     assert!(err.message.contains("certificate"), "{}", err.message);
+    let counters = client.counters();
+    assert_eq!(
+        (counters.tls_failures, counters.connection_failures),
+        (1, 0),
+        "{counters:?}"
+    );
     let mut config = config_for(&server);
     config.set_tls_roots(TlsRoots::Mozilla);
     assert_eq!(
