@@ -91,7 +91,7 @@ fn parse(url: &str, what: &str) -> Result<Proxy, Error> {
     }
     let proxy = Proxy::new(url).map_err(|_| bad())?;
     match proxy.protocol() {
-        ProxyProtocol::Http | ProxyProtocol::Https if !proxy.host().is_empty() => Ok(proxy),
+        ProxyProtocol::Http | ProxyProtocol::Https => Ok(proxy),
         _ => Err(bad()),
     }
 }
@@ -291,7 +291,14 @@ mod tests {
             assert_eq!(from_env.status, Status::InvalidArgument);
             assert!(from_env.message.contains("ALL_PROXY"), "{}", from_env.message);
         }
-        for url in ["http://u:s3cret@", "http://", "not a url\n", "http://u:s3cret@h:99999"] {
+        for url in [
+            "http://u:s3cret@",
+            "http://",
+            "http://u:s3cret@:3128",
+            "not a url\n",
+            "http://u:s3cret@h:99999",
+            "http://u:s3cret@h:0",
+        ] {
             let err = check(url).unwrap_err();
             assert_eq!(err.status, Status::InvalidArgument, "{url:?}");
             assert!(!err.message.contains("s3cret"), "{}", err.message);
@@ -334,6 +341,8 @@ mod tests {
             ("", "api.voucherify.io", 443, false),
             (" , ", "api.voucherify.io", 443, false),
             ("10.0.0.0/99", "10.0.0.1", 80, false),
+            ("0.0.1", "127.0.0.1", 80, false), // names match names, not an address's digits
+            (".", "api.voucherify.io", 443, false),
         ];
         for (no_proxy, host, port, exempted) in cases {
             assert_eq!(
