@@ -341,6 +341,7 @@ mod tests {
             ("", "api.voucherify.io", 443, false),
             (" , ", "api.voucherify.io", 443, false),
             ("10.0.0.0/99", "10.0.0.1", 80, false),
+            ("fd00::/129", "fd12::1", 80, false),
             ("0.0.1", "127.0.0.1", 80, false), // names match names, not an address's digits
             (".", "api.voucherify.io", 443, false),
         ];
