@@ -561,14 +561,18 @@ mod tests {
             "this machine's localhost is not loopback"
         );
         assert!(parse_base_url("http://LOCALHOST:5").unwrap().is_loopback());
-        // Other names that resolve to loopback only, where the machine has
-        // some (its own name often does, through /etc/hosts), still do not.
-        let own_name = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
-        let names = [own_name.trim(), "ip6-localhost", "ip6-loopback"];
-        for name in names
-            .into_iter()
-            .filter(|n| !n.is_empty() && resolves_only_to_loopback(n, 5))
-        {
+        // Other names that resolve to loopback only still do not count:
+        // those /etc/hosts gives a loopback address (often the machine's
+        // own name), looked up there, not by a DNS query.
+        let hosts = std::fs::read_to_string("/etc/hosts").unwrap_or_default();
+        let loopback_names = hosts
+            .lines()
+            .map(|line| line.split('#').next().unwrap_or_default().split_whitespace())
+            .filter_map(|mut fields| Some((fields.next()?.parse::<std::net::IpAddr>().ok()?, fields)))
+            .filter(|(ip, _)| ip.is_loopback())
+            .flat_map(|(_, names)| names)
+            .filter(|name| !name.eq_ignore_ascii_case("localhost"));
+        for name in loopback_names.filter(|name| resolves_only_to_loopback(name, 5)) {
             println!("{name} resolves to loopback only");
             let url = format!("http://{name}:5");
             assert!(!parse_base_url(&url).unwrap().is_loopback(), "{url}");

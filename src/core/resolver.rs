@@ -158,6 +158,56 @@ mod tests {
         );
     }
 
+    fn lookup(resolver: &CachingResolver, url: &str) -> (Vec<SocketAddr>, Option<Instant>) {
+        let uri: Uri = url.parse().unwrap();
+        let key = uri.authority().unwrap().as_str();
+        let timeout = NextTimeout {
+            after: ureq::unversioned::transport::time::Duration::Exact(Duration::from_secs(5)),
+            reason: ureq::Timeout::Global,
+            per_read: None,
+            per_write: None,
+        };
+        let (answer, expires) = resolver.lookup(key, &uri, &Config::default(), timeout).unwrap();
+        (answer.to_vec(), expires)
+    }
+
+    #[test]
+    fn a_names_answer_is_shared_for_its_ttl_then_looked_up_again() {
+        // localhost, found in /etc/hosts: no DNS query leaves the machine.
+        // An answer this test planted (127.0.0.9) can only come from the map.
+        let resolver = CachingResolver::default();
+        let planted: SocketAddr = "127.0.0.9:1".parse().unwrap();
+        let fresh = Instant::now()
+            .checked_sub(Duration::from_secs(30))
+            .expect("up for a minute");
+        let stale = Instant::now()
+            .checked_sub(TTL + Duration::from_secs(1))
+            .expect("up for a minute");
+        let mut answers = ANSWERS.lock().unwrap();
+        answers.insert("localhost:61001".into(), (vec![planted], fresh));
+        answers.insert("localhost:61002".into(), (vec![planted], stale));
+        drop(answers);
+
+        assert_eq!(
+            lookup(&resolver, "http://localhost:61001/x"),
+            (vec![planted], Some(fresh + TTL)),
+            "a fresh shared answer is reused until it expires"
+        );
+        let before = Instant::now();
+        let (addrs, expires) = lookup(&resolver, "http://localhost:61002/x");
+        assert!(
+            !addrs.is_empty() && !addrs.contains(&planted),
+            "a stale answer was reused: {addrs:?}"
+        );
+        assert!(
+            addrs.iter().all(|a| a.ip().is_loopback() && a.port() == 61002),
+            "{addrs:?}"
+        );
+        assert!(expires.unwrap() >= before + TTL, "a new answer is kept for the TTL");
+        let (kept, at) = ANSWERS.lock().unwrap()["localhost:61002"].clone();
+        assert_eq!((kept, at >= before), (addrs, true), "and shared");
+    }
+
     #[test]
     fn ip_literals_are_answered_without_a_lookup() {
         let cases = [
