@@ -73,3 +73,47 @@ impl<In: Transport> Connector<In> for SharedTls {
         self.0.connect(details, chained)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn trust(n: u8) -> Trust {
+        Trust {
+            roots: TlsRoots::Mozilla,
+            extra: vec![vec![0xee, n]],
+        }
+    }
+
+    fn shared(a: &SharedTls, b: &SharedTls) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
+
+    #[test]
+    fn a_full_map_makes_room_by_dropping_other_processes_entries_only() {
+        // Full of another process's entries (as a forked child finds it):
+        // they go, and this process's trust is shared.
+        let other_pid = current_pid().wrapping_add(1);
+        let mut by_trust = BY_TRUST.lock().unwrap();
+        by_trust.retain(|(owner, _), _| *owner != other_pid);
+        for n in 0..MAX_SHARED {
+            by_trust.insert((other_pid, trust(n as u8)), Arc::default());
+        }
+        drop(by_trust);
+        let first = SharedTls::for_trust(trust(200));
+        assert!(shared(&first, &SharedTls::for_trust(trust(200))));
+        assert!(BY_TRUST.lock().unwrap().keys().all(|(owner, _)| *owner != other_pid));
+
+        // Full of this process's own: they stay shared, and one more trust
+        // gets a connector of its own rather than growing the map.
+        for n in 0..MAX_SHARED as u8 {
+            SharedTls::for_trust(trust(n));
+        }
+        assert!(shared(&SharedTls::for_trust(trust(0)), &SharedTls::for_trust(trust(0))));
+        assert!(!shared(
+            &SharedTls::for_trust(trust(201)),
+            &SharedTls::for_trust(trust(201))
+        ));
+        assert!(BY_TRUST.lock().unwrap().len() <= MAX_SHARED);
+    }
+}
