@@ -185,7 +185,13 @@ mod tests {
         assert_eq!(token.access_token, "abc");
         assert_eq!(token.expires(), now + Duration::from_secs(900));
         assert_eq!(token.authorization(), "Bearer abc");
-        assert!(!format!("{token:?}").contains("abc\""));
+        // Debug output says what it is and that the token is withheld.
+        let shown = format!("{token:?}");
+        assert!(!shown.contains("abc\""), "{shown}");
+        assert!(
+            shown.starts_with(r#"Token { access_token: "<redacted>", client_id: "cl_1", scope: "api""#),
+            "{shown}"
+        );
     }
 
     #[test]
