@@ -150,6 +150,21 @@ fn calls_refused_during_a_quotas_pause_fail_as_quota_exceeded() {
         );
         assert_eq!(server.request_count(), 1, "{fault:?}: nothing sent during the pause");
     }
+    // The cycle's last call answered 204: the calls after it are refused as
+    // the quota they would meet.
+    let server = standin();
+    let client = client_with_timeout(&server, 1_000);
+    let last_call = [("X-Rate-Limit-Type", "api_calls_cycle"), spent[0], spent[1]];
+    server.push_faults(vec![respond(204, &last_call)]);
+    client.revoke_token("t").unwrap();
+    let err = client.revoke_token("t").unwrap_err();
+    assert_eq!(
+        (err.status, err.attempts),
+        (Status::QuotaExceeded, 0),
+        "{}",
+        err.message
+    );
+    assert_eq!(server.request_count(), 1, "nothing sent during the pause");
 }
 
 #[test]

@@ -487,8 +487,11 @@ impl Transport {
         let received_at = Instant::now();
         let body = response.body_mut().with_config().limit(MAX_BODY).read_to_vec();
         // Calls refused during a pause this answer starts fail as what it
-        // was (the body tells an ended plan's 429 from the window's).
-        let refusal = match is_quota(status, &rate_limit, body.as_deref().unwrap_or_default()) {
+        // was: the body tells an ended plan's 429 from the window's, and a
+        // pause is due only when a limit is hit, so its type says which
+        // (a 204 may spend the cycle's last call).
+        let said_quota = is_quota(status, &rate_limit, body.as_deref().unwrap_or_default());
+        let refusal = match said_quota || rate_limit.is_cycle_limit() {
             true => Status::QuotaExceeded,
             false => Status::RateLimited,
         };
