@@ -497,6 +497,8 @@ mod tests {
             ("https://h/a b", "a space or a control character"),
             ("https://h/\u{e9}", "must be ASCII"),
             ("https://h/%41", "must be ASCII"),
+            ("https://u@h/", "user information"),
+            ("https://:p@h/", "user information"),
         ] {
             let message = c.set_base_url(bad).unwrap_err().message;
             assert!(message.contains(why), "{bad:?}: {message}");
