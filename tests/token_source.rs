@@ -246,7 +246,7 @@ fn callers_who_joined_a_mint_get_its_token_even_one_dead_on_arrival() {
     // waited for the mint must not each mint again.
     let server = standin(Options {
         token_lifetime_secs: 0,
-        latency_ms: 300,
+        latency_ms: 500,
         ..Options::default()
     });
     let source = source_for(&server, Duration::from_secs(60));
